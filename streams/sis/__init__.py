@@ -1,0 +1,1 @@
+"""SIS rows and change events: the typed, validated form of contract section 1."""
