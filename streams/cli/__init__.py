@@ -1,0 +1,1 @@
+"""The ``edfi-stream`` command line (contract section 5)."""

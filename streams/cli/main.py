@@ -1,0 +1,145 @@
+"""``edfi-stream``: one program, one verb per job (contract section 5).
+
+Verbs stay thin: they parse options, load the one Settings object and call the library. Heavy imports
+(Faust, the emulator) happen inside the verb so that ``edfi-stream --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from streams.config import Settings, load_settings
+from streams.errors import ConfigurationError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Move SIS assessment results into the Ed-Fi API, by the Kansas v3.6 rules.")
+
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML configuration file")]
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigurationError as exc:
+        typer.secho(f"configuration error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def produce(
+    file: Annotated[Path, typer.Argument(help="events file (JSON Lines: topic, key, value)")],
+    config: ConfigOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="avro (Confluent wire format) or json")] = "avro",
+) -> None:
+    """Publish an events file to its topics."""
+    from streams.broker.admin import ensure_topics
+    from streams.io.events_file import read_events
+    from streams.io.produce import produce_events
+
+    settings = _settings(config)
+    events = list(read_events(file))
+    topics = sorted({e.topic for e in events if hasattr(e, "topic")})
+    ensure_topics(settings.kafka.confluent_config(), topics, settings.kafka.topic_partitions)
+    report = produce_events(events, settings.kafka, fmt=fmt)
+    for topic, count in sorted(report.by_topic.items()):
+        typer.echo(f"{topic}: {count}")
+    typer.echo(f"produced {report.produced} events")
+    if report.rejected:
+        typer.secho(f"{len(report.rejected)} lines rejected:", fg="yellow", err=True)
+        for line in report.rejected[:20]:
+            typer.echo(f"  {line}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(config: ConfigOpt = None, verbose: bool = False) -> None:
+    """Run the Faust worker against the configured Kafka and Ed-Fi API."""
+    from agents.worker import run_worker
+
+    _logging(verbose)
+    run_worker(_settings(config))
+
+
+@app.command()
+def toggle(
+    resource: Annotated[str, typer.Argument(help="the Ed-Fi resource, e.g. studentAssessments")],
+    state: Annotated[str, typer.Argument(help="on or off")],
+    config: ConfigOpt = None,
+) -> None:
+    """Publish a control event turning a resource on or off for every worker."""
+    from streams.io.control import publish_toggle
+
+    if state not in ("on", "off"):
+        raise typer.BadParameter("state must be 'on' or 'off'")
+    publish_toggle(_settings(config).kafka, resource, state == "on")
+    typer.echo(f"{resource} turned {state}")
+
+
+@app.command()
+def simulate(
+    file: Annotated[Path, typer.Argument(help="events file (JSON Lines)")],
+    config: ConfigOpt = None,
+    out: Annotated[Path, typer.Option("--out", help="output directory")] = Path("out"),
+) -> None:
+    """Run the rules and the egress over an events file with no Kafka, against an in-process Ed-Fi API."""
+    from streams.simulate.run import run_simulation
+
+    summary = run_simulation(file, _settings(config), out)
+    typer.echo(summary.render())
+
+
+@app.command()
+def explain(
+    score_id: Annotated[Optional[int], typer.Option("--score-id", help="a TestScore scoreID")] = None,
+    person_id: Annotated[Optional[int], typer.Option("--person-id", help="a student's personID")] = None,
+    said: Annotated[Optional[str], typer.Option("--id", help="a studentAssessmentIdentifier")] = None,
+    out: Annotated[Optional[Path], typer.Option("--from", help="a simulate output directory")] = None,
+    worker_url: Annotated[Optional[str], typer.Option("--worker", help="a running worker, http://host:6066")
+                          ] = None,
+) -> None:
+    """The decision trail for a score, a student or a studentAssessmentIdentifier, in plain words."""
+    from streams.explain.render import explain_from_decisions, fetch_worker_decisions, load_decisions
+
+    if out is None and worker_url is None:
+        raise typer.BadParameter("give --from DIR (simulate output) or --worker URL")
+    if worker_url:
+        decisions = fetch_worker_decisions(worker_url, score_id=score_id, person_id=person_id, said=said)
+    else:
+        assert out is not None
+        decisions = load_decisions(out)
+    typer.echo(explain_from_decisions(decisions, score_id=score_id, person_id=person_id, said=said))
+
+
+@app.command()
+def emulator(
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    db: Annotated[Optional[Path], typer.Option(help="SQLite file for durable state")] = None,
+    seed_sample: Annotated[bool, typer.Option(help="load the sample district's students and schools")] = True,
+) -> None:
+    """Serve the local Ed-Fi ODS/API emulator."""
+    from streams.emulator.cli import run_from_cli
+
+    run_from_cli(host=host, port=port, db=db, seed_sample=seed_sample)
+
+
+def main() -> None:  # pragma: no cover
+    try:
+        app()
+    except ConfigurationError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+_ = json

@@ -1,0 +1,1 @@
+"""Reading events files and publishing them to Kafka (the `produce` verb, the demo and the tests)."""
