@@ -1,0 +1,120 @@
+"""Join: the rule engine on the student-partitioned stream (scores meet their student and enrollments).
+
+Each partition of ``edfi-stream.student-events`` has its own :class:`streams.rules.engine.RuleEngine`
+over table-backed stores (students, what was emitted, and that partition's copy of the reference rows).
+For each event the engine returns Ed-Fi write commands and decisions; the commands are produced to the
+write-command topic keyed by studentAssessmentIdentifier and acknowledged by the broker *before* the
+tables record them (see :mod:`agents.tablestore`), so a crash can duplicate a command (harmless: the
+egress skips unchanged payloads) but never lose one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from agents import deadletter
+from agents.app import FaustParts
+from agents.control import ControlState
+from agents.routing import partition_of
+from agents.tablestore import BufferedTableView
+from agents.topics import STUDENT_EVENTS, WRITE_COMMANDS
+from agents.wire import change_from_routed, command_to_record, decode_value, encode_value
+from streams.errors import PoisonInput
+from streams.observability import metrics
+from streams.rules.config import RuleConfig
+from streams.rules.engine import RuleEngine
+from streams.rules.plan import SentRecord
+from streams.rules.state import StudentState, reference_row_from_dict, reference_row_to_dict
+
+log = logging.getLogger(__name__)
+
+
+class PartitionEngines:
+    """One RuleEngine per partition, over views of the Faust tables restricted to that partition."""
+
+    def __init__(self, parts: FaustParts, cfg: RuleConfig, control: ControlState) -> None:
+        self._parts = parts
+        self._cfg = cfg
+        self._control = control
+        self._engines: dict[int, tuple[RuleEngine, list[BufferedTableView[Any]]]] = {}
+
+    def _people_of(self, partition: int) -> Iterator[int]:
+        n = self._parts.partitions
+        for key in list(self._parts.students.keys()):
+            person = int(key)
+            if partition_of(person, n) == partition:
+                yield person
+
+    def engine(self, partition: int) -> tuple[RuleEngine, list[BufferedTableView[Any]]]:
+        found = self._engines.get(partition)
+        if found is None:
+            parts = self._parts
+            students: BufferedTableView[StudentState] = BufferedTableView(
+                parts.students, str, lambda s: s.to_dict(), StudentState.from_dict,
+                lambda: self._people_of(partition))
+            sent: BufferedTableView[dict[str, SentRecord]] = BufferedTableView(
+                parts.sent, str, lambda d: {k: v.to_dict() for k, v in d.items()},
+                lambda raw: {k: SentRecord.from_dict(v) for k, v in raw.items()})
+            reference: BufferedTableView[Any] = BufferedTableView(
+                parts.reference, lambda k: f"{partition}|{k[0]}|{k[1]}",
+                lambda row: reference_row_to_dict(row),
+                lambda raw: reference_row_from_dict(raw))
+            engine = RuleEngine(self._cfg, students=students, sent=sent, reference=reference)
+            engine.set_enabled(self._control.enabled())
+            found = (engine, [students, sent, reference])
+            self._engines[partition] = found
+        return found
+
+    def set_enabled(self, enabled: bool) -> None:
+        for engine, _ in self._engines.values():
+            engine.set_enabled(enabled)
+
+    def reset(self) -> None:
+        """After a rebalance the tables may have been recovered: drop cached decoded values."""
+        for _, views in self._engines.values():
+            for view in views:
+                view.clear_cache()
+
+
+def attach_join(parts: FaustParts, cfg: RuleConfig, control: ControlState) -> PartitionEngines:
+    app = parts.app
+    engines = PartitionEngines(parts, cfg, control)
+    control.subscribe(lambda resource, enabled: engines.set_enabled(enabled)
+                      if resource == "studentAssessments" else None)
+
+    @app.agent(parts.student_events, name="edfi-stream.join")
+    async def join(stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                record = decode_value(STUDENT_EVENTS, message.value)
+                if record is None:
+                    continue
+                change = change_from_routed(record)
+            except PoisonInput as exc:
+                await deadletter.publish(parts.dead_letters, deadletter.dead_letter_record(
+                    stage="rules", reason=exc.reason, detail=str(exc), source_topic=STUDENT_EVENTS,
+                    partition=message.partition, offset=message.offset, key=message.key, value=message.value,
+                ), key=f"{STUDENT_EVENTS}:{message.partition}:{message.offset}")
+                continue
+            engine, views = engines.engine(message.partition)
+            outcome = engine.on_change(change)
+            futures = []
+            for cmd in outcome.commands:
+                futures.append(await parts.write_commands.send(
+                    key=cmd.key.encode(), value=encode_value(WRITE_COMMANDS, command_to_record(cmd))))
+                metrics.record_command(cmd.action)
+            for fut in futures:
+                await fut
+            for view in views:
+                view.flush()
+            for decision in outcome.decisions:
+                metrics.record_decision(decision.reason if decision.outcome != "sent" else "sent")
+
+    @app.on_rebalance_complete.connect
+    async def on_rebalance(sender: Any, **kwargs: Any) -> None:
+        engines.reset()
+
+    return engines
