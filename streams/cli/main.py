@@ -72,6 +72,22 @@ def worker(config: ConfigOpt = None, verbose: bool = False) -> None:
 
 
 @app.command()
+def demo(
+    serve: Annotated[bool, typer.Option("--serve", help="keep everything running after the sample")] = False,
+) -> None:
+    """Start a local broker, a local Ed-Fi API and the worker; load the sample district; summarise."""
+    from streams.demo.run import run_demo
+
+    try:
+        result = run_demo(serve=serve, echo=typer.echo)
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+        raise typer.Exit(130) from None
+    if result.matches_simulate is False:
+        raise typer.Exit(1)
+
+
+@app.command()
 def toggle(
     resource: Annotated[str, typer.Argument(help="the Ed-Fi resource, e.g. studentAssessments")],
     state: Annotated[str, typer.Argument(help="on or off")],
@@ -143,3 +159,7 @@ def main() -> None:  # pragma: no cover
 
 
 _ = json
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m streams.cli.main` (the demo's child process)
+    main()

@@ -1,0 +1,89 @@
+"""Build and run the worker: the Faust app with every agent, the control follower and the web views.
+
+This is the only place that knows how the pieces are assembled; each piece stays small and testable.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from agents.app import FaustParts, create_app
+from agents.control import ControlState, follow_control
+from agents.egress import attach_egress
+from agents.ingest import attach_ingest
+from agents.join import PartitionEngines, attach_join
+from agents.web import attach_web
+from agents.wire import set_format
+from streams.config import Settings
+from streams.rules.config import RuleConfig
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """Everything a running worker holds; tests use it to reach the app and its state."""
+
+    def __init__(self, settings: Settings, transport: Any = None) -> None:
+        self.settings = settings
+        set_format(settings.kafka.value_format)
+        self.parts: FaustParts = create_app(settings)
+        self.control = ControlState()
+        self.rule_config = RuleConfig.from_settings(settings)
+        attach_ingest(self.parts)
+        self.engines: PartitionEngines = attach_join(self.parts, self.rule_config, self.control)
+        self.egress_holder: dict[str, Any] = {}
+        attach_egress(self.parts, self.control, self._dispatcher_factory(transport))
+        attach_web(self)
+        self._attach_control()
+
+    @property
+    def app(self) -> Any:
+        return self.parts.app
+
+    def _dispatcher_factory(self, transport: Any) -> Any:
+        from streams.edfi.factory import build_dispatcher
+
+        def factory(identity_map: Any, on_dead_letter: Any) -> Any:
+            dispatcher, client = build_dispatcher(self.settings.edfi, identity_map, on_dead_letter,
+                                                  transport=transport)
+            self.egress_holder["dispatcher"] = dispatcher
+            self.egress_holder["client"] = client
+            return dispatcher
+
+        return factory
+
+    def _attach_control(self) -> None:
+        kafka = self.settings.kafka
+        app = self.parts.app
+
+        def consumer_factory() -> Any:
+            from aiokafka import AIOKafkaConsumer
+
+            creds: dict[str, Any] = {"security_protocol": kafka.security_protocol}
+            if kafka.sasl_mechanism:
+                user, password = kafka.sasl_credentials()
+                creds.update(sasl_mechanism=kafka.sasl_mechanism, sasl_plain_username=user,
+                             sasl_plain_password=password)
+            if kafka.security_protocol in ("SSL", "SASL_SSL"):
+                import ssl
+
+                creds["ssl_context"] = ssl.create_default_context(cafile=kafka.ssl_cafile)
+            return AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, group_id=None,
+                                    enable_auto_commit=False, auto_offset_reset="earliest", **creds)
+
+        @app.task
+        async def control_follower() -> None:
+            from streams.broker.admin import ensure_topics
+            from streams.sis.rows import CONTROL_TOPIC
+
+            ensure_topics(kafka.confluent_config(), [CONTROL_TOPIC], 1)
+            await follow_control(self.control, consumer_factory)
+
+
+def run_worker(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM (Faust's worker handles the signals and stops cleanly)."""
+    import faust
+
+    worker = Worker(settings)
+    faust.Worker(worker.app, loglevel="INFO", quiet=True).execute_from_commandline()
