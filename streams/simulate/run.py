@@ -168,10 +168,14 @@ async def _simulate(events_file: Path, settings: Settings, out: Path) -> Simulat
                     None, record["personID"], record["studentAssessmentIdentifier"])
                 latest[key] = (f"{decision.outcome}" if decision.outcome == "sent"
                                else f"{decision.outcome}: {decision.reason}")
-        for cmd in parked:  # references may have arrived later in the file
+        # A write parked on a missing reference gets one more try at the end (the reference may have
+        # arrived later in the file); still unresolved, it is a dead letter, as past the worker's horizon.
+        retry, parked[:] = list(parked), []
+        for cmd in retry:
             await send(cmd)
-            if parked and parked[-1] is cmd and cmd in parked[:-1]:
-                break
+        for cmd in parked:
+            dead("egress", "unresolved-reference", "a referenced record is not in the ODS",
+                 command=cmd.to_dict())
         await client.aclose()
     summary.decisions = Counter(latest.values())
     records = emulator.records()
