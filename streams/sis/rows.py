@@ -225,6 +225,8 @@ class Enrollment:
 
 @dataclass(frozen=True, slots=True)
 class Test:
+    __test__ = False  # not a pytest test class, despite the name
+
     test_id: int
     name: str
     parent_id: int | None = None
@@ -255,6 +257,8 @@ SCORE_FIELDS = ("result", "scaleScore", "rawScore", "percent", "percentile")
 
 @dataclass(frozen=True, slots=True)
 class TestScore:
+    __test__ = False  # not a pytest test class, despite the name
+
     score_id: int
     person_id: int
     test_id: int
