@@ -1,0 +1,148 @@
+"""The stateful rule engine: apply SIS change events, re-evaluate the students they touch, plan writes.
+
+The engine owns no storage: it works on three dict-like stores that the caller provides (plain dicts for
+``simulate`` and ``resync``, views of Faust tables in the worker):
+
+* ``students``  personID -> :class:`StudentState`
+* ``sent``      personID -> {studentAssessmentIdentifier: :class:`SentRecord`} (what was emitted)
+* ``reference`` (topic, id) -> reference row (tests, schools, calendars, staff)
+
+A student-keyed event re-evaluates that student; a reference event re-evaluates the students whose
+records can depend on that row (an in-memory index, rebuilt from the store after a restart).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from streams.rules.config import RuleConfig
+from streams.rules.evaluate import Decision, Evaluation, evaluate
+from streams.rules.plan import SentRecord, plan_writes
+from streams.rules.state import REFERENCE_TOPICS, ReferenceKey, ReferenceView, StudentState, references_of
+from streams.sis.events import ChangeEvent
+from streams.writes import WriteCommand
+
+
+@dataclass
+class Outcome:
+    commands: list[WriteCommand] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+
+
+@dataclass
+class InMemoryStores:
+    students: dict[int, StudentState] = field(default_factory=dict)
+    sent: dict[int, dict[str, SentRecord]] = field(default_factory=dict)
+    reference: dict[ReferenceKey, Any] = field(default_factory=dict)
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"students": self.students, "sent": self.sent, "reference": self.reference}
+
+
+class RuleEngine:
+    def __init__(self, cfg: RuleConfig, students: Any, sent: Any, reference: Any) -> None:
+        self.cfg = cfg
+        self.students = students
+        self.sent = sent
+        self.reference = ReferenceView(reference)
+        self.enabled = True
+        self._index: dict[ReferenceKey, set[int]] | None = None
+
+    # -- the resource toggle (003 Resync Logic: off -> sent data stays, nothing new is sent) --------------
+    def set_enabled(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    # -- events ------------------------------------------------------------------------------------------
+    def on_change(self, event: ChangeEvent, only_person: int | None = None) -> Outcome:
+        """Apply one event. ``only_person`` restricts a student-keyed event to one of the students it
+        concerns (the worker routes a score that moved between students to each of them separately)."""
+        if event.topic in REFERENCE_TOPICS:
+            affected = self._affected_by(event)
+            self.reference.apply(event)
+            # a parent/child link, a calendar's school: the new row may reference more students' rows
+            affected |= self._affected_by(event)
+            return self._reevaluate(sorted(affected), event.ts_ms)
+        people = []
+        for row in (event.after, event.before):
+            person = getattr(row, "person_id", None)
+            if person is not None and person not in people and (only_person is None or person == only_person):
+                people.append(person)
+        if event.topic == "sis.students" and not people:
+            people = [event.key]
+        for person in people:
+            state = self.students.get(person) or StudentState(person)
+            new_state = state.apply(event)
+            if new_state.empty:
+                if person in self.students:
+                    del self.students[person]
+            else:
+                self.students[person] = new_state
+                self._index_student(new_state)
+        return self._reevaluate(people, event.ts_ms)
+
+    def evaluate_person(self, person_id: int) -> Evaluation:
+        state = self.students.get(person_id) or StudentState(person_id)
+        return evaluate(state, self.reference, self.cfg)
+
+    def person_ids(self) -> Iterable[int]:
+        return list(self.students.keys())
+
+    # -- internals ---------------------------------------------------------------------------------------
+    def _reevaluate(self, people: Iterable[int], ts_ms: int) -> Outcome:
+        outcome = Outcome()
+        for person in people:
+            state = self.students.get(person)
+            if state is not None:
+                self._index_student(state)
+            evaluation = self.evaluate_person(person)
+            if not self.enabled:
+                outcome.decisions.extend(
+                    replace(d, outcome="held", reason="toggled_off",
+                            message="held: the studentAssessments resource is turned off")
+                    if d.outcome == "sent" else d for d in evaluation.decisions)
+                continue
+            outcome.decisions.extend(evaluation.decisions)
+            previous = self.sent.get(person) or {}
+            plan = plan_writes(previous, evaluation, ts_ms)
+            if plan.commands or plan.sent != previous:
+                if plan.sent:
+                    self.sent[person] = plan.sent
+                elif person in self.sent:
+                    del self.sent[person]
+            outcome.commands.extend(plan.commands)
+        return outcome
+
+    def _ensure_index(self) -> dict[ReferenceKey, set[int]]:
+        if self._index is None:
+            self._index = {}
+            for person in list(self.students.keys()):
+                state = self.students.get(person)
+                if state is not None:
+                    self._index_student(state)
+        return self._index
+
+    def _index_student(self, state: StudentState) -> None:
+        if self._index is None:
+            return  # built lazily on the first reference event
+        for key in references_of(state, self.reference):
+            self._index.setdefault(key, set()).add(state.person_id)
+
+    def _affected_by(self, event: ChangeEvent) -> set[int]:
+        index = self._ensure_index()
+        people = set(index.get((event.topic, event.key), ()))
+        if event.topic == "sis.schools":
+            # schools reach students through calendars: find this school's calendars
+            for (topic, cal_id), row in list(self.reference.rows.items()):
+                if topic == "sis.calendars" and getattr(row, "school_id", None) == event.key:
+                    people |= index.get(("sis.calendars", cal_id), set())
+        if event.topic == "sis.tests":
+            for (topic, test_id), row in list(self.reference.rows.items()):
+                if topic == "sis.tests" and getattr(row, "parent_id", None) == event.key:
+                    people |= index.get(("sis.tests", test_id), set())
+        return people
+
+    def reset_index(self) -> None:
+        """Forget the in-memory index (after a rebalance the stores may hold other students)."""
+        self._index = None

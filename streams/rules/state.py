@@ -1,0 +1,130 @@
+"""The state the rules evaluate: one student's SIS rows, and the reference rows everyone shares.
+
+``StudentState`` is what a Faust table holds per personID (as a compact JSON-safe dict); it is rebuilt
+from change events by :meth:`StudentState.apply`, which is idempotent (applying the same event twice
+gives the same state), so at-least-once delivery cannot corrupt it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from streams.sis.events import ChangeEvent
+from streams.sis.rows import TOPIC_ROWS, Calendar, Enrollment, Row, School, Staff, Student, Test, TestScore
+
+REFERENCE_TOPICS: tuple[str, ...] = ("sis.tests", "sis.schools", "sis.calendars", "sis.staff")
+ReferenceKey = tuple[str, int]
+
+
+class ReferenceData(Protocol):
+    def test(self, test_id: int) -> Test | None: ...
+    def school(self, school_id: int) -> School | None: ...
+    def calendar(self, calendar_id: int) -> Calendar | None: ...
+    def staff(self, person_id: int) -> Staff | None: ...
+
+
+class ReferenceView:
+    """ReferenceData over any mapping ``(topic, id) -> row`` (a dict, or a view of a Faust table)."""
+
+    def __init__(self, rows: Any) -> None:
+        self.rows = rows
+
+    def test(self, test_id: int) -> Test | None:
+        return self.rows.get(("sis.tests", test_id))  # type: ignore[no-any-return]
+
+    def school(self, school_id: int) -> School | None:
+        return self.rows.get(("sis.schools", school_id))  # type: ignore[no-any-return]
+
+    def calendar(self, calendar_id: int) -> Calendar | None:
+        return self.rows.get(("sis.calendars", calendar_id))  # type: ignore[no-any-return]
+
+    def staff(self, person_id: int) -> Staff | None:
+        return self.rows.get(("sis.staff", person_id))  # type: ignore[no-any-return]
+
+    def apply(self, event: ChangeEvent) -> None:
+        if event.after is not None:
+            self.rows[(event.topic, event.key)] = event.after
+        elif (event.topic, event.key) in self.rows:
+            del self.rows[(event.topic, event.key)]
+
+
+def reference_row_to_dict(row: Row) -> dict[str, Any]:
+    topic = {Test: "sis.tests", School: "sis.schools", Calendar: "sis.calendars", Staff: "sis.staff"}[type(row)]
+    return {"topic": topic, "row": row.to_row()}
+
+
+def reference_row_from_dict(data: Mapping[str, Any]) -> Row:
+    return TOPIC_ROWS[data["topic"]][0](data["row"])
+
+
+@dataclass(frozen=True)
+class StudentState:
+    person_id: int
+    student: Student | None = None
+    enrollments: dict[int, Enrollment] = field(default_factory=dict)
+    scores: dict[int, TestScore] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return self.student is None and not self.enrollments and not self.scores
+
+    def apply(self, event: ChangeEvent) -> StudentState:
+        """The state after ``event`` (a row of this student created, changed, moved away or deleted)."""
+        after = event.after
+        mine = after is not None and getattr(after, "person_id", None) == self.person_id
+        if event.topic == "sis.students":
+            if event.key != self.person_id:
+                return self
+            return replace(self, student=after)  # type: ignore[arg-type]
+        if event.topic == "sis.enrollments":
+            enrollments = dict(self.enrollments)
+            enrollments.pop(event.key, None)
+            if mine:
+                enrollments[event.key] = after  # type: ignore[assignment]
+            return replace(self, enrollments=enrollments)
+        if event.topic == "sis.test_scores":
+            scores = dict(self.scores)
+            scores.pop(event.key, None)
+            if mine:
+                scores[event.key] = after  # type: ignore[assignment]
+            return replace(self, scores=scores)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "p": self.person_id,
+            "s": self.student.to_row() if self.student else None,
+            "e": [e.to_row() for e in self.enrollments.values()],
+            "t": [t.to_row() for t in self.scores.values()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StudentState:
+        enrollments = (Enrollment.from_row(row) for row in data.get("e") or ())
+        scores = (TestScore.from_row(row) for row in data.get("t") or ())
+        return cls(
+            person_id=int(data["p"]),
+            student=Student.from_row(data["s"]) if data.get("s") else None,
+            enrollments={e.enrollment_id: e for e in enrollments},
+            scores={s.score_id: s for s in scores},
+        )
+
+
+def references_of(state: StudentState, ref: ReferenceData) -> set[ReferenceKey]:
+    """Every reference row whose change can change this student's records (for re-evaluation)."""
+    keys: set[ReferenceKey] = set()
+    for score in state.scores.values():
+        keys.add(("sis.tests", score.test_id))
+        test = ref.test(score.test_id)
+        if test is not None and test.parent_id is not None:
+            keys.add(("sis.tests", test.parent_id))
+        if score.proctor_person_id is not None:
+            keys.add(("sis.staff", score.proctor_person_id))
+    for enrollment in state.enrollments.values():
+        keys.add(("sis.calendars", enrollment.calendar_id))
+        calendar = ref.calendar(enrollment.calendar_id)
+        if calendar is not None:
+            keys.add(("sis.schools", calendar.school_id))
+    return keys
