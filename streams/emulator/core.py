@@ -1,0 +1,628 @@
+"""The emulated Ed-Fi ODS/API v7: routing, OAuth, studentAssessments CRUD, paging, change queries.
+
+``EdfiEmulator.handle`` is a pure async request handler (method, path, headers, query, body) ->
+:class:`EmulatorResponse`; the httpx transport and the aiohttp server are thin adapters onto it. Each
+behaviour cites its section of /shared/edfi-reference/API-BEHAVIOUR.md in docs/emulator.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import json
+import secrets
+import sqlite3
+import time
+import urllib.parse
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from streams.emulator import validation
+from streams.emulator.faults import FaultInjector, FaultSettings
+from streams.emulator.problems import problem, validation_failed
+from streams.emulator.reference import OdsReference
+
+DATA = "/data/v3/ed-fi/"
+RESOURCE = "studentassessments"
+MAX_LIMIT = 500
+TOKEN_CAP = 15
+
+
+class DroppedConnection(Exception):
+    """Fault: the connection is closed without a response."""
+
+
+class RequestTimeout(Exception):
+    """Fault: the server does not answer within the client's timeout."""
+
+
+@dataclass
+class EmulatorResponse:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass
+class StoredRecord:
+    id: str
+    body: dict[str, Any]
+    etag: str
+    last_modified: str
+    change_version: int
+
+    def natural_key(self) -> tuple[str, str, str, str]:
+        return natural_key(self.body)
+
+    def representation(self) -> dict[str, Any]:
+        return {"id": self.id, **self.body, "_etag": self.etag, "_lastModifiedDate": self.last_modified}
+
+
+def natural_key(body: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    return (body["assessmentReference"]["assessmentIdentifier"], body["assessmentReference"]["namespace"].lower(),
+            body["studentAssessmentIdentifier"], body["studentReference"]["studentUniqueId"])
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> EmulatorResponse:
+    return EmulatorResponse(status, {"Content-Type": "application/json", **(headers or {})},
+                            json.dumps(body).encode())
+
+
+class EdfiEmulator:
+    def __init__(self, *, reference: OdsReference | None = None, db_path: str | Path | None = None,
+                 faults: FaultSettings | None = None, token_ttl_seconds: int = 1800, token_cap: bool = True,
+                 legacy_errors: bool = False, base_url: str = "") -> None:
+        self.reference = reference or OdsReference.kansas()
+        self.faults = FaultInjector(faults)
+        self.token_ttl_seconds = token_ttl_seconds
+        self.token_cap = token_cap
+        self.legacy_errors = legacy_errors
+        self.base_url = base_url
+        self.clients: dict[str, str] = {}
+        self.tokens: dict[str, tuple[str, float]] = {}
+        self.records_by_id: dict[str, StoredRecord] = {}
+        self.by_key: dict[tuple[str, str, str, str], str] = {}
+        self.deletes: list[dict[str, Any]] = []
+        self.change_version = 0
+        self.request_log: list[tuple[str, str, int]] = []
+        self.stats: dict[str, int] = {}
+        self._db: sqlite3.Connection | None = None
+        if db_path:
+            self._open_db(Path(db_path))
+
+    # -- seeding ------------------------------------------------------------------------------------------
+    def add_client(self, key: str, secret: str) -> None:
+        self.clients[key] = secret
+
+    def add_student(self, student_unique_id: str) -> None:
+        self.reference.students.add(student_unique_id)
+
+    def add_school(self, school_id: int) -> None:
+        self.reference.schools.add(int(school_id))
+
+    def add_staff(self, staff_unique_id: str) -> None:
+        self.reference.staff.add(staff_unique_id)
+
+    def add_assessment(self, identifier: str, namespace: str, objectives: Sequence[str] = ()) -> None:
+        self.reference.assessments.add((identifier, namespace))
+        for code in objectives:
+            self.reference.objectives.add((identifier, code, namespace))
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every stored studentAssessment as GET returns it, sorted by studentAssessmentIdentifier."""
+        reps = [r.representation() for r in self.records_by_id.values()]
+        return sorted(reps, key=lambda r: (r["studentAssessmentIdentifier"],
+                                           r["assessmentReference"]["assessmentIdentifier"]))
+
+    def reset(self) -> None:
+        self.records_by_id.clear()
+        self.by_key.clear()
+        self.deletes.clear()
+        if self._db is not None:
+            self._db.execute("DELETE FROM records")
+            self._db.execute("DELETE FROM deletes")
+            self._db.commit()
+
+    # -- durability ---------------------------------------------------------------------------------------
+    def _open_db(self, path: Path) -> None:
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS records (id TEXT PRIMARY KEY, body TEXT, etag TEXT, "
+                         "last_modified TEXT, change_version INTEGER)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS deletes (change_version INTEGER, body TEXT)")
+        self._db.commit()
+        for rid, body, etag, lm, cv in self._db.execute("SELECT * FROM records"):
+            rec = StoredRecord(rid, json.loads(body), etag, lm, cv)
+            self.records_by_id[rid] = rec
+            self.by_key[rec.natural_key()] = rid
+            self.change_version = max(self.change_version, cv)
+        for cv, body in self._db.execute("SELECT * FROM deletes ORDER BY change_version"):
+            self.deletes.append(json.loads(body))
+            self.change_version = max(self.change_version, cv)
+
+    def _persist(self, rec: StoredRecord | None, deleted: dict[str, Any] | None = None) -> None:
+        if self._db is None:
+            return
+        if rec is not None:
+            self._db.execute("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?)",
+                             (rec.id, json.dumps(rec.body), rec.etag, rec.last_modified, rec.change_version))
+        if deleted is not None:
+            self._db.execute("DELETE FROM records WHERE id=?", (deleted["id"],))
+            self._db.execute("INSERT INTO deletes VALUES (?,?)", (deleted["changeVersion"], json.dumps(deleted)))
+        self._db.commit()
+
+    # -- entry point --------------------------------------------------------------------------------------
+    async def handle(self, method: str, path: str, headers: Mapping[str, str],
+                     query: Mapping[str, str] | Sequence[tuple[str, str]], body: bytes) -> EmulatorResponse:
+        method = method.upper()
+        hdrs = {k.lower(): v for k, v in headers.items()}
+        params = dict(query.items()) if isinstance(query, Mapping) else dict(query)
+        params = {k.lower(): v for k, v in params.items()}
+        lowered = path.lower()
+        if lowered.startswith("/admin/"):
+            response = self._admin(method, lowered, body)
+        else:
+            if lowered.startswith(("/data/", "/oauth/", "/changequeries/")):
+                fault = self.faults.draw()
+                delay = self.faults.latency()
+                if delay:
+                    await asyncio.sleep(delay)
+                if fault == "drop":
+                    self._count(method, path, 0)
+                    raise DroppedConnection(path)
+                if fault == "timeout":
+                    self._count(method, path, 0)
+                    raise RequestTimeout(path)
+                if fault == "error":
+                    status = self.faults.error_status()
+                    response = _json(status, problem(status, "urn:ed-fi:api:system",
+                                                     "An unexpected problem has occurred.",
+                                                     legacy=self.legacy_errors))
+                    self._count(method, path, status)
+                    return response
+                if fault == "throttle":
+                    retry = self.faults.settings.retry_after_seconds
+                    response = _json(429, problem(429, "urn:ed-fi:api:too-many-requests",
+                                                  "Too many requests.", legacy=self.legacy_errors),
+                                     {"Retry-After": str(max(0, round(retry)) if retry >= 1 else retry)})
+                    self._count(method, path, 429)
+                    return response
+            response = self._route(method, path, lowered, hdrs, params, body)
+        self._count(method, path, response.status)
+        return response
+
+    def _count(self, method: str, path: str, status: int) -> None:
+        self.request_log.append((method, path, status))
+        key = f"{method} {status}"
+        self.stats[key] = self.stats.get(key, 0) + 1
+
+    def _route(self, method: str, path: str, lowered: str, hdrs: dict[str, str], params: dict[str, str],
+               body: bytes) -> EmulatorResponse:
+        if lowered in ("/", ""):
+            return _json(200, self._discovery())
+        if lowered.rstrip("/") == "/oauth/token":
+            return self._token(method, hdrs, body) if method == "POST" else self._not_allowed()
+        if lowered.startswith("/metadata"):
+            return self._metadata(lowered)
+        auth = self._authenticate(hdrs)
+        if auth is not None:
+            return auth
+        if lowered.rstrip("/") == "/changequeries/v1/availablechangeversions":
+            return _json(200, {"oldestChangeVersion": 0, "newestChangeVersion": self.change_version})
+        if not lowered.startswith(DATA):
+            return _json(404, problem(404, "urn:ed-fi:api:not-found", "The specified data could not be found.",
+                                      legacy=self.legacy_errors))
+        parts = [p for p in path[len(DATA):].split("/") if p]
+        resource = parts[0].lower() if parts else ""
+        rest = parts[1:]
+        if resource == RESOURCE:
+            return self._student_assessments(method, rest, hdrs, params, body)
+        if resource in ("students", "schools", "staffs", "assessments"):
+            return self._seed_resource(method, resource, body, params)
+        return _json(404, problem(404, "urn:ed-fi:api:not-found", "The specified data could not be found.",
+                                  legacy=self.legacy_errors))
+
+    # -- discovery and OAuth ------------------------------------------------------------------------------
+    def _discovery(self) -> dict[str, Any]:
+        base = self.base_url.rstrip("/")
+        return {
+            "version": "7.3", "applicationName": "Ed-Fi Alliance ODS/API (edfi-stream emulator)",
+            "informationalVersion": "7.3", "suite": "3", "build": "7.3.0.0",
+            "dataModels": [{"name": "Ed-Fi", "version": "5.2.0", "informationalVersion": "5.2.0"}],
+            "urls": {
+                "dependencies": f"{base}/metadata/data/v3/dependencies",
+                "openApiMetadata": f"{base}/metadata/",
+                "oauth": f"{base}/oauth/token",
+                "dataManagementApi": f"{base}/data/v3/",
+                "xsdMetadata": f"{base}/metadata/xsd",
+                "changeQueries": f"{base}/changeQueries/v1/",
+                "composites": f"{base}/composites/v1/",
+                "identity": f"{base}/identity/v2/",
+            },
+        }
+
+    def _metadata(self, lowered: str) -> EmulatorResponse:
+        if lowered.rstrip("/").endswith("/dependencies"):
+            order = ["/ed-fi/schools", "/ed-fi/students", "/ed-fi/staffs", "/ed-fi/assessments",
+                     "/ed-fi/studentAssessments"]
+            return _json(200, [{"resource": r, "order": i + 1, "operations": ["Create", "Update"]}
+                               for i, r in enumerate(order)])
+        return _json(200, [{"name": "Resources", "endpointUri": f"{self.base_url}/metadata/data/v3/resources/swagger.json",
+                            "prefix": ""}])
+
+    def _token(self, method: str, hdrs: dict[str, str], body: bytes) -> EmulatorResponse:
+        ctype = hdrs.get("content-type", "")
+        if not ctype:
+            return _json(415, problem(415, "urn:ed-fi:api:unsupported-media-type", "The request construction was invalid."))
+        fields: dict[str, str] = {}
+        try:
+            if "json" in ctype:
+                fields = {k: str(v) for k, v in (json.loads(body or b"{}") or {}).items()}
+            else:
+                fields = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
+        except (ValueError, UnicodeDecodeError):
+            return _json(400, {"error": "invalid_request"})
+        key = secret = None
+        authz = hdrs.get("authorization")
+        if authz:
+            scheme, _, value = authz.partition(" ")
+            if scheme.lower() != "basic":
+                return _json(401, {"error": "invalid_client"})
+            try:
+                key, _, secret = base64.b64decode(value).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return _json(400, {"error": "invalid_request"})
+            if "client_id" in fields:
+                return _json(400, {"error": "invalid_client"})
+        else:
+            key, secret = fields.get("client_id"), fields.get("client_secret")
+        if fields.get("grant_type") != "client_credentials":
+            return _json(400, {"error": "unsupported_grant_type"})
+        if not key or not secret:
+            return _json(401, {"error": "invalid_request"})
+        if self.clients.get(key) != secret:
+            return _json(401, {"error": "invalid_client"})
+        now = time.monotonic()
+        self.tokens = {t: (c, exp) for t, (c, exp) in self.tokens.items() if exp > now}
+        if self.token_cap and sum(1 for c, _ in self.tokens.values() if c == key) >= TOKEN_CAP:
+            return _json(429, problem(429, "urn:ed-fi:api:security:authentication:too-many-tokens",
+                                      "The caller has authenticated too many times in too short of a time period.",
+                                      errors=[f"Too many access tokens have been requested (limit is {TOKEN_CAP}). "
+                                              "Access tokens should be reused until they expire."]))
+        token = secrets.token_hex(16)
+        ttl = self.faults.settings.token_ttl_seconds or self.token_ttl_seconds
+        self.tokens[token] = (key, now + ttl)
+        self.stats["tokens_issued"] = self.stats.get("tokens_issued", 0) + 1
+        return _json(200, {"access_token": token, "expires_in": int(ttl), "token_type": "bearer"})
+
+    def _authenticate(self, hdrs: dict[str, str]) -> EmulatorResponse | None:
+        authz = hdrs.get("authorization")
+        reason = None
+        if not authz:
+            reason = "Authorization header is missing."
+        else:
+            scheme, _, value = authz.partition(" ")
+            if scheme.lower() != "bearer":
+                reason = "Unknown Authorization header scheme."
+            elif not value.strip():
+                reason = "Missing Authorization header bearer token value."
+            else:
+                entry = self.tokens.get(value.strip())
+                if entry is None or entry[1] <= time.monotonic():
+                    reason = "Invalid token"
+        if reason is None:
+            return None
+        return _json(401, problem(401, "urn:ed-fi:api:security:authentication", "The caller could not be authenticated.",
+                                  errors=[reason], legacy=self.legacy_errors),
+                     {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+    def _not_allowed(self, message: str = "The request construction was invalid.") -> EmulatorResponse:
+        return _json(405, problem(405, "urn:ed-fi:api:method-not-allowed", "The request construction was invalid.",
+                                  errors=[message], legacy=self.legacy_errors))
+
+    # -- studentAssessments -------------------------------------------------------------------------------
+    def _student_assessments(self, method: str, rest: list[str], hdrs: dict[str, str], params: dict[str, str],
+                             body: bytes) -> EmulatorResponse:
+        item = rest[0] if rest else None
+        if item and item.lower() == "deletes":
+            return self._deletes(params)
+        if item and item.lower() == "keychanges":
+            return _json(200, [])
+        if method == "GET":
+            return self._get_one(item, hdrs) if item else self._get_many(params)
+        if method == "POST":
+            if item:
+                return self._not_allowed('Resource items can only be updated using PUT. To "upsert" an item in '
+                                         'the resource collection using POST, remove the "id" from the route.')
+            return self._write(None, hdrs, body)
+        if method == "PUT":
+            if not item:
+                return self._not_allowed('Resource collections cannot be replaced. To "upsert" an item in the '
+                                         'collection, use POST. To update a specific item, use PUT and include '
+                                         'the "id" in the route.')
+            return self._write(item, hdrs, body)
+        if method == "DELETE":
+            if not item:
+                return self._not_allowed('Resource collections cannot be deleted. To delete a specific item, use '
+                                         'DELETE and include the "id" in the route.')
+            return self._delete(item, hdrs)
+        return self._not_allowed()
+
+    def _bad_request(self, errors: list[str], detail: str = "The request could not be processed. "
+                     "See 'errors' for details.") -> EmulatorResponse:
+        return _json(400, problem(400, "urn:ed-fi:api:bad-request", detail, errors=errors, legacy=self.legacy_errors))
+
+    def _write(self, item: str | None, hdrs: dict[str, str], raw: bytes) -> EmulatorResponse:
+        if not hdrs.get("content-type", "").lower().startswith("application/json"):
+            return _json(415, problem(415, "urn:ed-fi:api:unsupported-media-type", "The request construction was invalid.",
+                                      legacy=self.legacy_errors))
+        if not raw.strip():
+            return self._bad_request(["A non-empty request body is required."])
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return self._bad_request(["The request body is not valid JSON."])
+        if not isinstance(body, dict):
+            return self._bad_request(["The request body must be a JSON object."])
+        if item is None and body.get("id"):
+            return _json(400, problem(400, "urn:ed-fi:api:bad-request:data-validation-failed",
+                                      "The request data was constructed incorrectly.",
+                                      errors=["Resource identifiers cannot be assigned by the client. The 'id' "
+                                              "property should not be included in the request body."],
+                                      legacy=self.legacy_errors))
+        ext, ext_errors = validation.ksde_extension(body.get("_ext"))
+        clean = validation.strip_unknown(body)
+        clean.pop("id", None)
+        errors = validation.structural_errors(clean)
+        for extra in (ext_errors, validation.duplicate_errors(clean), validation.equality_errors(clean)):
+            for path, msgs in extra.items():
+                errors.setdefault(path, []).extend(msgs)
+        if errors:
+            return _json(400, validation_failed(errors, self.legacy_errors))
+        descriptor_errors: dict[str, list[str]] = {}
+        targets = validation.descriptor_values(clean)
+        if ext and "assessmentRequestDescriptor" in ext:
+            targets.append(("$._ext.ksde.assessmentRequestDescriptor", "AssessmentRequestDescriptor",
+                            ext["assessmentRequestDescriptor"]))
+        for path, name, value in targets:
+            if "#" not in value:
+                descriptor_errors.setdefault(path, []).append(
+                    f"{name} value '{value}' is not a valid value for use as a descriptor (a '#' is expected to "
+                    "delineate the namespace and code value portions).")
+            elif not self.reference.has_descriptor(name, value):
+                descriptor_errors.setdefault(path, []).append(f"{name} value '{value}' does not exist.")
+        if descriptor_errors:
+            return _json(400, validation_failed(descriptor_errors, self.legacy_errors))
+        unresolved = self._unresolved_reference(clean, ext)
+        if unresolved:
+            return _json(409, problem(409, "urn:ed-fi:api:data-conflict:unresolved-reference",
+                                      f"The referenced '{unresolved}' item does not exist.", legacy=self.legacy_errors)
+                         if not self.legacy_errors else
+                         {"message": f"The value supplied for the related '{unresolved.lower()}' resource does not exist."})
+        if ext:
+            clean["_ext"] = {"ksde": ext}
+        key = natural_key(clean)
+        if item is not None:
+            return self._put(item, key, clean, hdrs)
+        existing_id = self.by_key.get(key)
+        if existing_id is not None:
+            rec = self.records_by_id[existing_id]
+            if not self._if_match(hdrs, rec):
+                return self._lock_failed()
+            created = False
+            if rec.body != clean:
+                self._save(existing_id, clean)
+            rec = self.records_by_id[existing_id]
+        else:
+            created = True
+            rec = self._save(uuid.uuid4().hex, clean)
+        headers = {"Location": self._location(rec.id), "ETag": f'"{rec.etag}"'}
+        return EmulatorResponse(201 if created else 200, headers)
+
+    def _put(self, item: str, key: tuple[str, str, str, str], clean: dict[str, Any],
+             hdrs: dict[str, str]) -> EmulatorResponse:
+        rec = self.records_by_id.get(item)
+        if rec is None:
+            return _json(404, problem(404, "urn:ed-fi:api:not-found", "Resource to update was not found.",
+                                      legacy=self.legacy_errors))
+        if not self._if_match(hdrs, rec):
+            return self._lock_failed()
+        if rec.natural_key() != key:
+            return _json(400, problem(400, "urn:ed-fi:api:bad-request:data-validation-failed:key-change-not-supported",
+                                      "Identifying values for the StudentAssessment data cannot be changed. Delete "
+                                      "and recreate the item instead.", legacy=self.legacy_errors))
+        if rec.body != clean:
+            rec = self._save(item, clean)
+        return EmulatorResponse(204, {"Location": self._location(item), "ETag": f'"{rec.etag}"'})
+
+    def _save(self, rid: str, body: dict[str, Any]) -> StoredRecord:
+        self.change_version += 1
+        now = dt.datetime.now(dt.UTC)
+        etag = str(time.time_ns())
+        rec = StoredRecord(rid, body, etag, now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), self.change_version)
+        self.records_by_id[rid] = rec
+        self.by_key[rec.natural_key()] = rid
+        self._persist(rec)
+        return rec
+
+    def _delete(self, item: str, hdrs: dict[str, str]) -> EmulatorResponse:
+        rec = self.records_by_id.get(item)
+        if rec is None:
+            return _json(404, problem(404, "urn:ed-fi:api:not-found", "Resource to delete was not found.",
+                                      legacy=self.legacy_errors))
+        if not self._if_match(hdrs, rec):
+            return self._lock_failed()
+        del self.records_by_id[item]
+        self.by_key.pop(rec.natural_key(), None)
+        self.change_version += 1
+        ref, student = rec.body["assessmentReference"], rec.body["studentReference"]
+        deleted = {"id": item, "changeVersion": self.change_version, "keyValues": {
+            "studentUniqueId": student["studentUniqueId"], "assessmentIdentifier": ref["assessmentIdentifier"],
+            "namespace": ref["namespace"], "studentAssessmentIdentifier": rec.body["studentAssessmentIdentifier"]}}
+        self.deletes.append(deleted)
+        self._persist(None, deleted)
+        return EmulatorResponse(204)
+
+    def _if_match(self, hdrs: dict[str, str], rec: StoredRecord) -> bool:
+        wanted = hdrs.get("if-match")
+        return wanted is None or wanted.strip('"') == rec.etag
+
+    def _lock_failed(self) -> EmulatorResponse:
+        return _json(412, problem(412, "urn:ed-fi:api:optimistic-lock-failed", "The item has been modified by another user.",
+                                  legacy=self.legacy_errors))
+
+    def _location(self, rid: str) -> str:
+        return f"{self.base_url.rstrip('/')}{DATA}studentAssessments/{rid}"
+
+    def _unresolved_reference(self, body: dict[str, Any], ext: dict[str, Any] | None) -> str | None:
+        ref = self.reference
+        assessment = body["assessmentReference"]
+        if (assessment["assessmentIdentifier"], assessment["namespace"]) not in ref.assessments and (
+                assessment["assessmentIdentifier"], assessment["namespace"].lower()) not in {
+                (a, n.lower()) for a, n in ref.assessments}:
+            return "Assessment"
+        for soa in body.get("studentObjectiveAssessments") or []:
+            oa = soa["objectiveAssessmentReference"]
+            if (oa["assessmentIdentifier"], oa["identificationCode"], oa["namespace"]) not in ref.objectives:
+                return "ObjectiveAssessment"
+        if body["studentReference"]["studentUniqueId"] not in ref.students:
+            return "Student"
+        school = body.get("reportedSchoolReference")
+        if school is not None and school.get("schoolId") not in ref.schools:
+            return "School"
+        year = body.get("schoolYearTypeReference")
+        if year is not None and year.get("schoolYear") not in ref.school_years:
+            return "SchoolYearType"
+        proctor = (ext or {}).get("proctorStaffReference")
+        if proctor is not None and proctor.get("staffUniqueId") not in ref.staff:
+            return "Staff"
+        return None
+
+    def _get_one(self, item: str, hdrs: dict[str, str]) -> EmulatorResponse:
+        rec = self.records_by_id.get(item)
+        if rec is None:
+            return _json(404, problem(404, "urn:ed-fi:api:not-found", "The specified item could not be found.",
+                                      legacy=self.legacy_errors))
+        if hdrs.get("if-none-match", "").strip('"') == rec.etag:
+            return EmulatorResponse(304, {"ETag": f'"{rec.etag}"'})
+        return _json(200, rec.representation(), {"ETag": f'"{rec.etag}"'})
+
+    def _paging(self, params: dict[str, str]) -> tuple[int, int, bool] | EmulatorResponse:
+        errors = []
+        try:
+            limit = int(params.get("limit", 25))
+            if not 0 <= limit <= MAX_LIMIT:
+                raise ValueError
+        except ValueError:
+            errors.append("Limit must be a value between 0 and 500.")
+            limit = 0
+        try:
+            offset = int(params.get("offset", 0))
+            if offset < 0:
+                raise ValueError
+        except ValueError:
+            errors.append("Offset must be a numeric value greater than or equal to 0.")
+            offset = 0
+        total = params.get("totalcount", "false").lower()
+        if total not in ("true", "false"):
+            errors.append("TotalCount must be a boolean value.")
+        if errors:
+            return _json(400, problem(400, "urn:ed-fi:api:bad-request:parameter-validation-failed",
+                                      "The request construction was invalid.", errors=errors,
+                                      legacy=self.legacy_errors))
+        return limit, offset, total == "true"
+
+    def _change_window(self, params: dict[str, str]) -> tuple[int, int]:
+        low = int(params.get("minchangeversion", 0) or 0)
+        high = int(params.get("maxchangeversion", 2**62) or 2**62)
+        return low, high
+
+    def _get_many(self, params: dict[str, str]) -> EmulatorResponse:
+        paging = self._paging(params)
+        if isinstance(paging, EmulatorResponse):
+            return paging
+        limit, offset, total = paging
+        low, high = self._change_window(params)
+        filters = {k: v for k, v in params.items() if k in (
+            "studentuniqueid", "assessmentidentifier", "namespace", "studentassessmentidentifier",
+            "reportedschoolid", "administrationdate")}
+        out = []
+        for rec in sorted(self.records_by_id.values(), key=lambda r: r.change_version if False else r.id):
+            if not low <= rec.change_version <= high:
+                continue
+            flat = {
+                "studentuniqueid": rec.body["studentReference"]["studentUniqueId"],
+                "assessmentidentifier": rec.body["assessmentReference"]["assessmentIdentifier"],
+                "namespace": rec.body["assessmentReference"]["namespace"],
+                "studentassessmentidentifier": rec.body["studentAssessmentIdentifier"],
+                "reportedschoolid": str((rec.body.get("reportedSchoolReference") or {}).get("schoolId", "")),
+                "administrationdate": rec.body.get("administrationDate", ""),
+            }
+            if all(str(flat[k]).lower() == v.lower() for k, v in filters.items()):
+                out.append(rec)
+        headers = {"Total-Count": str(len(out))} if total else {}
+        return _json(200, [r.representation() for r in out[offset:offset + limit]], headers)
+
+    def _deletes(self, params: dict[str, str]) -> EmulatorResponse:
+        paging = self._paging(params)
+        if isinstance(paging, EmulatorResponse):
+            return paging
+        limit, offset, total = paging
+        low, high = self._change_window(params)
+        rows = [d for d in self.deletes if low <= d["changeVersion"] <= high]
+        headers = {"Total-Count": str(len(rows))} if total else {}
+        return _json(200, rows[offset:offset + limit], headers)
+
+    # -- seeding over HTTP --------------------------------------------------------------------------------
+    def _seed_resource(self, method: str, resource: str, raw: bytes, params: dict[str, str]) -> EmulatorResponse:
+        ref = self.reference
+        if method == "GET":
+            items: list[dict[str, Any]] = {
+                "students": [{"studentUniqueId": s} for s in sorted(ref.students)],
+                "schools": [{"schoolId": s} for s in sorted(ref.schools)],
+                "staffs": [{"staffUniqueId": s} for s in sorted(ref.staff)],
+                "assessments": [{"assessmentIdentifier": a, "namespace": n} for a, n in sorted(ref.assessments)],
+            }[resource]
+            paging = self._paging(params)
+            if isinstance(paging, EmulatorResponse):
+                return paging
+            limit, offset, _ = paging
+            return _json(200, items[offset:offset + limit])
+        if method != "POST":
+            return self._not_allowed()
+        try:
+            body = json.loads(raw)
+            if resource == "students":
+                self.add_student(str(body["studentUniqueId"]))
+            elif resource == "schools":
+                self.add_school(int(body["schoolId"]))
+            elif resource == "staffs":
+                self.add_staff(str(body["staffUniqueId"]))
+            else:
+                self.add_assessment(body["assessmentIdentifier"], body["namespace"])
+        except (ValueError, KeyError, TypeError):
+            return _json(400, validation_failed({"$": ["The request body is missing its identifying values."]}))
+        return EmulatorResponse(201, {"Location": f"{self.base_url}{DATA}{resource}/{uuid.uuid4().hex}"})
+
+    # -- admin --------------------------------------------------------------------------------------------
+    def _admin(self, method: str, lowered: str, raw: bytes) -> EmulatorResponse:
+        if lowered.rstrip("/") == "/admin/faults":
+            if method == "POST":
+                try:
+                    self.faults.configure(FaultSettings.from_dict(json.loads(raw or b"{}")))
+                except (ValueError, TypeError) as exc:
+                    return _json(400, {"error": str(exc)})
+            return _json(200, self.faults.settings.to_dict())
+        if lowered.rstrip("/") == "/admin/stats":
+            return _json(200, {"requests": self.stats, "faultsInjected": self.faults.injected,
+                               "studentAssessments": len(self.records_by_id), "changeVersion": self.change_version})
+        if lowered.rstrip("/") == "/admin/reset" and method == "POST":
+            self.reset()
+            return _json(200, {"reset": True})
+        return _json(404, {"error": "unknown admin endpoint"})
