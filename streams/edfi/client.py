@@ -1,0 +1,136 @@
+"""The Ed-Fi ODS/API client: one shared httpx.AsyncClient, typed errors, retries with backoff.
+
+Every call goes through :meth:`EdfiClient.request`, which adds the bearer token, re-authenticates once on
+a 401, retries retryable failures (429 honouring Retry-After, 5xx, timeouts, dropped connections) with
+exponential backoff and full jitter, and raises the typed errors of :mod:`streams.edfi.errors`.
+The transport is injectable: that is how ``simulate`` and the tests talk to the in-process emulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+
+from streams.config import EdfiSettings
+from streams.edfi.auth import TokenProvider
+from streams.edfi.errors import AuthenticationError, EdfiRetryable, classify, transport_error
+from streams.edfi.retry import RetryPolicy
+
+RequestHook = Callable[[str, int, float], None]
+
+
+class EdfiClient:
+    def __init__(self, settings: EdfiSettings, client_id: str, client_secret: str, *,
+                 transport: httpx.AsyncBaseTransport | None = None, base_url: str | None = None,
+                 on_request: RequestHook | None = None, on_retry: Callable[[str], None] | None = None,
+                 on_token_refresh: Callable[[str], None] | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.base_url = (base_url or settings.base_url).rstrip("/")
+        limits = httpx.Limits(max_connections=settings.max_in_flight + 2,
+                              max_keepalive_connections=settings.max_in_flight + 2)
+        self.http = httpx.AsyncClient(transport=transport, timeout=settings.timeout_seconds, limits=limits,
+                                      verify=settings.verify_tls)
+        self.tokens = TokenProvider(self.http, f"{self.base_url}/oauth/token", client_id, client_secret,
+                                    settings.token_refresh_margin_seconds, on_refresh=on_token_refresh)
+        self.policy = RetryPolicy(settings.max_retries, settings.backoff_base_seconds, settings.backoff_max_seconds)
+        self.data_url = f"{self.base_url}/data/v3/"
+        self._discovered = False
+        self._on_request = on_request or (lambda method, status, seconds: None)
+        self._on_retry = on_retry or (lambda reason: None)
+        self._sleep = sleep
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def discover(self) -> None:
+        """Read the data URL from the root discovery document (ODS and DMS differ)."""
+        if self._discovered:
+            return
+        try:
+            response = await self.http.get(self.base_url + "/")
+            if response.status_code == 200:
+                url = (response.json().get("urls") or {}).get("dataManagementApi")
+                if url:
+                    self.data_url = url if url.endswith("/") else url + "/"
+        except (httpx.HTTPError, ValueError):
+            pass  # the default /data/v3/ stays; the first data call reports real trouble
+        self._discovered = True
+
+    def resource_url(self, resource: str, item: str | None = None) -> str:
+        url = urljoin(self.data_url, f"ed-fi/{resource}")
+        return f"{url}/{item}" if item else url
+
+    async def check_token(self) -> None:
+        await self.tokens.token()
+
+    async def request(self, method: str, url: str, *, json_body: Any = None,
+                      params: dict[str, Any] | None = None, retry: bool = True) -> httpx.Response:
+        await self.discover()
+        attempt = 0
+        reauthenticated = False
+        while True:
+            attempt += 1
+            try:
+                token = await self.tokens.token()
+                started = time.perf_counter()
+                try:
+                    response = await self.http.request(method, url, json=json_body, params=params,
+                                                       headers={"Authorization": f"Bearer {token}"})
+                except httpx.HTTPError as exc:
+                    self._on_request(method, 0, time.perf_counter() - started)
+                    raise transport_error(exc) from exc
+                self._on_request(method, response.status_code, time.perf_counter() - started)
+                failure = classify(response)
+                if failure is None:
+                    return response
+                if isinstance(failure, AuthenticationError) and not reauthenticated:
+                    reauthenticated = True  # 401: the token expired or was revoked; one fresh token
+                    await self.tokens.invalidate(token)
+                    attempt -= 1
+                    continue
+                raise failure
+            except EdfiRetryable as exc:
+                if not retry or attempt > self.policy.max_retries:
+                    raise
+                self._on_retry("throttled" if exc.retry_after is not None else "transient")
+                await self._sleep(self.policy.delay(attempt, exc.retry_after))
+
+    async def post(self, resource: str, body: dict[str, Any]) -> tuple[int, str | None]:
+        response = await self.request("POST", self.resource_url(resource), json_body=body)
+        location = response.headers.get("Location") or ""
+        return response.status_code, location.rstrip("/").rsplit("/", 1)[-1] or None
+
+    async def put(self, resource: str, item: str, body: dict[str, Any]) -> int:
+        response = await self.request("PUT", self.resource_url(resource, item), json_body={**body, "id": item})
+        return response.status_code
+
+    async def delete(self, resource: str, item: str) -> int:
+        response = await self.request("DELETE", self.resource_url(resource, item))
+        return response.status_code
+
+    async def get_by_key(self, resource: str, params: dict[str, str]) -> list[dict[str, Any]]:
+        response = await self.request("GET", self.resource_url(resource), params=params)
+        return list(response.json())
+
+    async def get_page(self, resource: str, offset: int, limit: int, params: dict[str, Any] | None = None
+                       ) -> tuple[list[dict[str, Any]], int | None]:
+        query = {**(params or {}), "offset": offset, "limit": limit, "totalCount": "true"}
+        response = await self.request("GET", self.resource_url(resource), params=query)
+        total = response.headers.get("Total-Count")
+        return list(response.json()), int(total) if total is not None else None
+
+    async def iter_all(self, resource: str, page_size: int = 500, params: dict[str, Any] | None = None
+                       ) -> AsyncIterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            items, _ = await self.get_page(resource, offset, page_size, params)
+            for item in items:
+                yield item
+            if len(items) < page_size:
+                return
+            offset += page_size

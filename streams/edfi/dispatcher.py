@@ -1,0 +1,125 @@
+"""Ordered, bounded, crash-safe dispatch of write commands (pure asyncio; the egress agent wraps it).
+
+* Order within a record: commands for one studentAssessmentIdentifier run one after another (a chain per
+  key); different keys run concurrently, at most ``max_in_flight`` at a time. ``submit`` waits for a free
+  slot: that is the backpressure that pauses consumption instead of piling up work.
+* Parking: a 409 unresolved reference (the student is not in the ODS yet) is retried every
+  ``park_retry_seconds`` until ``park_horizon_seconds``, then dead-lettered. A parked write gives its slot
+  back while it waits but still blocks later writes of the same record, so order holds.
+* The API being down never loses or reorders a write: a retryable failure that outlives the client's
+  retries keeps the chain blocked and is retried with backoff until it succeeds.
+* :meth:`committable` gives, per partition, the highest offset such that every command at or below it is
+  acknowledged, unchanged or dead-lettered: a crash at any moment loses nothing, and a replay is an
+  idempotent upsert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from streams.edfi.retry import RetryPolicy
+from streams.edfi.sender import SendResult, WriteSender
+from streams.errors import RetryableError
+from streams.writes import WriteCommand
+
+DeadLetterHook = Callable[[WriteCommand, SendResult], Awaitable[None]]
+ResultHook = Callable[[WriteCommand, SendResult], None]
+
+
+class EgressDispatcher:
+    def __init__(self, sender: WriteSender, max_in_flight: int = 16, park_horizon_seconds: float = 3600.0,
+                 park_retry_seconds: float = 30.0, on_dead_letter: DeadLetterHook | None = None,
+                 on_result: ResultHook | None = None, clock: Callable[[], float] = time.monotonic,
+                 outage_policy: RetryPolicy | None = None) -> None:
+        self.sender = sender
+        self.max_in_flight = max_in_flight
+        self.park_horizon = park_horizon_seconds
+        self.park_retry = park_retry_seconds
+        self._on_dead_letter = on_dead_letter
+        self._on_result = on_result or (lambda cmd, result: None)
+        self._clock = clock
+        self._outage = outage_policy or RetryPolicy(max_retries=1_000_000, base_seconds=0.5, max_seconds=30.0)
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._chains: dict[str, asyncio.Task[None]] = {}
+        self._pending: dict[int, set[int]] = {}
+        self._seen: dict[int, int] = {}
+        self.in_flight = 0
+        self.parked_count = 0
+        self.results: dict[str, int] = {}
+
+    async def submit(self, cmd: WriteCommand, position: tuple[int, int]) -> None:
+        await self._slots.acquire()
+        partition, offset = position
+        self._pending.setdefault(partition, set()).add(offset)
+        self._seen[partition] = max(self._seen.get(partition, -1), offset)
+        previous = self._chains.get(cmd.key)
+        self.in_flight += 1
+        task = asyncio.create_task(self._run(cmd, position, previous))
+        self._chains[cmd.key] = task
+
+    async def _run(self, cmd: WriteCommand, position: tuple[int, int], previous: asyncio.Task[None] | None
+                   ) -> None:
+        holding = True
+        try:
+            if previous is not None:
+                await asyncio.gather(previous, return_exceptions=True)
+            result, holding = await self._deliver(cmd)
+            self.results[result.outcome] = self.results.get(result.outcome, 0) + 1
+            self._on_result(cmd, result)
+        finally:
+            self.in_flight -= 1
+            self._pending[position[0]].discard(position[1])
+            if holding:
+                self._slots.release()
+            if self._chains.get(cmd.key) is asyncio.current_task():
+                del self._chains[cmd.key]
+
+    async def _deliver(self, cmd: WriteCommand) -> tuple[SendResult, bool]:
+        """Send until the command is acknowledged or dead-lettered; returns (result, holds a slot)."""
+        first_parked: float | None = None
+        outage_attempt = 0
+        holding = True
+        while True:
+            if not holding:
+                await self._slots.acquire()
+                holding = True
+            try:
+                result = await self.sender.send(cmd)
+            except RetryableError as exc:
+                outage_attempt += 1
+                await asyncio.sleep(self._outage.delay(outage_attempt, exc.retry_after))
+                continue
+            if result.outcome == "parked":
+                now = self._clock()
+                first_parked = first_parked if first_parked is not None else now
+                if now - first_parked >= self.park_horizon:
+                    result.outcome = "dead_letter"
+                else:
+                    self._slots.release()
+                    holding = False
+                    self.parked_count += 1
+                    try:
+                        await asyncio.sleep(self.park_retry)
+                    finally:
+                        self.parked_count -= 1
+                    continue
+            if result.outcome == "dead_letter" and self._on_dead_letter is not None:
+                await self._on_dead_letter(cmd, result)
+            return result, holding
+
+    def committable(self) -> dict[int, int]:
+        out = {}
+        for partition, seen in self._seen.items():
+            pending = self._pending.get(partition)
+            out[partition] = (min(pending) - 1) if pending else seen
+        return out
+
+    async def drain(self) -> None:
+        while self._chains:
+            await asyncio.gather(*list(self._chains.values()), return_exceptions=True)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"in_flight": self.in_flight, "parked": self.parked_count, "results": dict(self.results)}

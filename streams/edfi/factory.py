@@ -1,0 +1,43 @@
+"""Assemble client, sender and dispatcher from the settings, with the metrics hooks connected."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from streams.config import EdfiSettings
+from streams.edfi.client import EdfiClient
+from streams.edfi.dispatcher import DeadLetterHook, EgressDispatcher
+from streams.edfi.identity import IdentityMap
+from streams.edfi.sender import SendResult, WriteSender
+from streams.observability import metrics
+from streams.writes import WriteCommand
+
+
+def build_client(settings: EdfiSettings, *, transport: httpx.AsyncBaseTransport | None = None,
+                 credentials: tuple[str, str] | None = None, base_url: str | None = None) -> EdfiClient:
+    key, secret = credentials or settings.credentials()
+    return EdfiClient(settings, key, secret, transport=transport, base_url=base_url,
+                      on_request=metrics.observe_edfi_request, on_retry=metrics.record_retry,
+                      on_token_refresh=metrics.record_token_refresh)
+
+
+def build_sender(settings: EdfiSettings, *, transport: httpx.AsyncBaseTransport | None = None,
+                 credentials: tuple[str, str] | None = None, base_url: str | None = None,
+                 identity: IdentityMap | None = None) -> tuple[WriteSender, EdfiClient]:
+    client = build_client(settings, transport=transport, credentials=credentials, base_url=base_url)
+    return WriteSender(client, identity if identity is not None else {}), client
+
+
+def _on_result(cmd: WriteCommand, result: SendResult) -> None:
+    metrics.observe_write(result.outcome, cmd.source_ts_ms, int(time.time() * 1000))
+
+
+def build_dispatcher(settings: EdfiSettings, identity: IdentityMap, on_dead_letter: DeadLetterHook,
+                     *, transport: httpx.AsyncBaseTransport | None = None) -> tuple[EgressDispatcher, Any]:
+    sender, client = build_sender(settings, transport=transport, identity=identity)
+    dispatcher = EgressDispatcher(sender, settings.max_in_flight, settings.park_horizon_seconds,
+                                  settings.park_retry_seconds, on_dead_letter, _on_result)
+    return dispatcher, client

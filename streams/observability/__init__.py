@@ -1,0 +1,1 @@
+"""Prometheus metrics and health checks of the worker (docs/observability.md)."""
