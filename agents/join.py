@@ -72,10 +72,36 @@ class PartitionEngines:
             engine.set_enabled(enabled)
 
     def reset(self) -> None:
-        """After a rebalance the tables may have been recovered: drop cached decoded values."""
-        for _, views in self._engines.values():
+        """After a rebalance the tables may have been recovered: drop cached values and indexes."""
+        for engine, views in self._engines.values():
+            engine.reset_index()
             for view in views:
                 view.clear_cache()
+
+    def explain(self, *, score_id: int | None = None, person_id: int | None = None,
+                said: str | None = None) -> list[dict[str, Any]]:
+        """The decisions for the current state of the student a scoreID, personID or identifier belongs to."""
+        person = person_id if person_id is not None else self._find_person(score_id, said)
+        if person is None:
+            return []
+        engine, _ = self.engine(partition_of(person, self._parts.partitions))
+        decisions = [d.to_dict() for d in engine.evaluate_person(person).decisions]
+        if score_id is not None:
+            decisions = [d for d in decisions if d["scoreID"] == score_id]
+        if said is not None:
+            decisions = [d for d in decisions if d["studentAssessmentIdentifier"] == said]
+        return decisions
+
+    def _find_person(self, score_id: int | None, said: str | None) -> int | None:
+        if score_id is not None:
+            for key, raw in list(self._parts.students.items()):
+                if any(row.get("scoreID") == score_id for row in raw.get("t") or ()):
+                    return int(key)
+        if said is not None:
+            for key, raw in list(self._parts.sent.items()):
+                if said in raw:
+                    return int(key)
+        return None
 
 
 def attach_join(parts: FaustParts, cfg: RuleConfig, control: ControlState) -> PartitionEngines:
@@ -113,7 +139,7 @@ def attach_join(parts: FaustParts, cfg: RuleConfig, control: ControlState) -> Pa
             for decision in outcome.decisions:
                 metrics.record_decision(decision.reason if decision.outcome != "sent" else "sent")
 
-    @app.on_rebalance_complete.connect
+    @app.on_rebalance_complete.connect  # type: ignore[arg-type]
     async def on_rebalance(sender: Any, **kwargs: Any) -> None:
         engines.reset()
 

@@ -46,7 +46,9 @@ def attach_web(worker: Worker) -> None:
     @app.page("/readyz")
     async def readyz_view(web: Any, request: Any) -> Any:
         assigned = bool(app.consumer.assignment()) if app.consumer else False
-        recovering = bool(getattr(app, "rebalancing", False)) or not app.tables.recovery.completed.is_set()
+        recovery = getattr(app.tables, "recovery", None)
+        recovering = bool(getattr(app, "rebalancing", False)) or (
+            recovery is not None and not recovery.completed.is_set())
         ok_token, token_error = await token_ok()
         checks = {
             "partitions_assigned": assigned,

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from streams.codec import codec_for
+from streams.codec import Format, codec_for
 from streams.sis.events import ChangeEvent, parse_change
 from streams.writes import WriteCommand
 
-_FORMAT = "avro"
+_FORMAT: Format = "avro"
 
 
-def set_format(fmt: str) -> None:
+def set_format(fmt: Format) -> None:
     global _FORMAT
     _FORMAT = fmt
 

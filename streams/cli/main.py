@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,7 +20,7 @@ from streams.errors import ConfigurationError
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Move SIS assessment results into the Ed-Fi API, by the Kansas v3.6 rules.")
 
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML configuration file")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML configuration file")]
 
 
 def _settings(config: Path | None) -> Settings:
@@ -43,6 +43,8 @@ def produce(
     fmt: Annotated[str, typer.Option("--format", help="avro (Confluent wire format) or json")] = "avro",
 ) -> None:
     """Publish an events file to its topics."""
+    if fmt not in ("avro", "json"):
+        raise typer.BadParameter("--format must be avro or json")
     from streams.broker.admin import ensure_topics
     from streams.io.events_file import read_events
     from streams.io.produce import produce_events
@@ -51,7 +53,7 @@ def produce(
     events = list(read_events(file))
     topics = sorted({e.topic for e in events if hasattr(e, "topic")})
     ensure_topics(settings.kafka.confluent_config(), topics, settings.kafka.topic_partitions)
-    report = produce_events(events, settings.kafka, fmt=fmt)
+    report = produce_events(events, settings.kafka, fmt="json" if fmt == "json" else "avro")
     for topic, count in sorted(report.by_topic.items()):
         typer.echo(f"{topic}: {count}")
     typer.echo(f"produced {report.produced} events")
@@ -117,11 +119,11 @@ def simulate(
 
 @app.command()
 def explain(
-    score_id: Annotated[Optional[int], typer.Option("--score-id", help="a TestScore scoreID")] = None,
-    person_id: Annotated[Optional[int], typer.Option("--person-id", help="a student's personID")] = None,
-    said: Annotated[Optional[str], typer.Option("--id", help="a studentAssessmentIdentifier")] = None,
-    out: Annotated[Optional[Path], typer.Option("--from", help="a simulate output directory")] = None,
-    worker_url: Annotated[Optional[str], typer.Option("--worker", help="a running worker, http://host:6066")
+    score_id: Annotated[int | None, typer.Option("--score-id", help="a TestScore scoreID")] = None,
+    person_id: Annotated[int | None, typer.Option("--person-id", help="a student's personID")] = None,
+    said: Annotated[str | None, typer.Option("--id", help="a studentAssessmentIdentifier")] = None,
+    out: Annotated[Path | None, typer.Option("--from", help="a simulate output directory")] = None,
+    worker_url: Annotated[str | None, typer.Option("--worker", help="a running worker, http://host:6066")
                           ] = None,
 ) -> None:
     """The decision trail for a score, a student or a studentAssessmentIdentifier, in plain words."""
@@ -141,7 +143,7 @@ def explain(
 def emulator(
     host: str = "127.0.0.1",
     port: int = 8001,
-    db: Annotated[Optional[Path], typer.Option(help="SQLite file for durable state")] = None,
+    db: Annotated[Path | None, typer.Option(help="SQLite file for durable state")] = None,
     seed_sample: Annotated[bool, typer.Option(help="load the sample district's students and schools")] = True,
 ) -> None:
     """Serve the local Ed-Fi ODS/API emulator."""

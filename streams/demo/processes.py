@@ -7,6 +7,7 @@ period, so no process is left behind.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import subprocess
@@ -31,18 +32,14 @@ class ChildProcess:
 
     def stop(self, grace_seconds: float = 10.0) -> None:
         if self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             deadline = time.monotonic() + grace_seconds
             while self.proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.1)
             if self.proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 self.proc.wait(5)
         if not self._log.closed:
             self._log.close()

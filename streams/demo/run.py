@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from streams.codec import Format
 from streams.config import Settings, load_settings
 
 DEMO_CLIENT = ("demo-client", "demo-secret-not-for-production")
@@ -125,7 +126,7 @@ def run_demo(serve: bool = False, echo: Callable[[str], None] = print, timeout_s
 
 
 def run_pipeline(events_file: Path, config_file: Path, *, serve: bool = False, echo: Callable[[str], None] = print,
-                 timeout_seconds: float = 600, fmt: str = "avro", partitions: int | None = None) -> DemoResult:
+                 timeout_seconds: float = 600, fmt: Format = "avro", partitions: int | None = None) -> DemoResult:
     """Broker + emulator + worker (a child process) over ``events_file``; returns when all is processed."""
     from streams.broker.admin import committed_offsets, end_offsets, ensure_topics
     from streams.broker.embedded import EmbeddedBroker
@@ -134,7 +135,7 @@ def run_pipeline(events_file: Path, config_file: Path, *, serve: bool = False, e
     from streams.io.produce import produce_events
     from streams.simulate.seed import seed_emulator
 
-    SAMPLE_CONFIG, SAMPLE_EVENTS = config_file, events_file  # noqa: N806 - the names of the demo's case
+    SAMPLE_CONFIG, SAMPLE_EVENTS = config_file, events_file
     started = time.monotonic()
     result = DemoResult()
     workdir = Path(tempfile.mkdtemp(prefix="edfi-stream-demo-"))

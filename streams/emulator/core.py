@@ -30,6 +30,7 @@ DATA = "/data/v3/ed-fi/"
 RESOURCE = "studentassessments"
 MAX_LIMIT = 500
 TOKEN_CAP = 15
+UNSUPPORTED = "urn:ed-fi:api:unsupported-media-type"
 
 
 class DroppedConnection(Exception):
@@ -253,13 +254,14 @@ class EdfiEmulator:
                      "/ed-fi/studentAssessments"]
             return _json(200, [{"resource": r, "order": i + 1, "operations": ["Create", "Update"]}
                                for i, r in enumerate(order)])
-        return _json(200, [{"name": "Resources", "endpointUri": f"{self.base_url}/metadata/data/v3/resources/swagger.json",
+        swagger = f"{self.base_url}/metadata/data/v3/resources/swagger.json"
+        return _json(200, [{"name": "Resources", "endpointUri": swagger,
                             "prefix": ""}])
 
     def _token(self, method: str, hdrs: dict[str, str], body: bytes) -> EmulatorResponse:
         ctype = hdrs.get("content-type", "")
         if not ctype:
-            return _json(415, problem(415, "urn:ed-fi:api:unsupported-media-type", "The request construction was invalid."))
+            return _json(415, problem(415, UNSUPPORTED, "The request construction was invalid."))
         fields: dict[str, str] = {}
         try:
             if "json" in ctype:
@@ -318,7 +320,8 @@ class EdfiEmulator:
                     reason = "Invalid token"
         if reason is None:
             return None
-        return _json(401, problem(401, "urn:ed-fi:api:security:authentication", "The caller could not be authenticated.",
+        return _json(401, problem(401, "urn:ed-fi:api:security:authentication",
+                                  "The caller could not be authenticated.",
                                   errors=[reason], legacy=self.legacy_errors),
                      {"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
@@ -360,7 +363,7 @@ class EdfiEmulator:
 
     def _write(self, item: str | None, hdrs: dict[str, str], raw: bytes) -> EmulatorResponse:
         if not hdrs.get("content-type", "").lower().startswith("application/json"):
-            return _json(415, problem(415, "urn:ed-fi:api:unsupported-media-type", "The request construction was invalid.",
+            return _json(415, problem(415, UNSUPPORTED, "The request construction was invalid.",
                                       legacy=self.legacy_errors))
         if not raw.strip():
             return self._bad_request(["A non-empty request body is required."])
@@ -404,7 +407,8 @@ class EdfiEmulator:
             return _json(409, problem(409, "urn:ed-fi:api:data-conflict:unresolved-reference",
                                       f"The referenced '{unresolved}' item does not exist.", legacy=self.legacy_errors)
                          if not self.legacy_errors else
-                         {"message": f"The value supplied for the related '{unresolved.lower()}' resource does not exist."})
+                         {"message": f"The value supplied for the related '{unresolved.lower()}' resource "
+                                     "does not exist."})
         if ext:
             clean["_ext"] = {"ksde": ext}
         key = natural_key(clean)
@@ -474,7 +478,8 @@ class EdfiEmulator:
         return wanted is None or wanted.strip('"') == rec.etag
 
     def _lock_failed(self) -> EmulatorResponse:
-        return _json(412, problem(412, "urn:ed-fi:api:optimistic-lock-failed", "The item has been modified by another user.",
+        return _json(412, problem(412, "urn:ed-fi:api:optimistic-lock-failed",
+                                  "The item has been modified by another user.",
                                   legacy=self.legacy_errors))
 
     def _location(self, rid: str) -> str:
@@ -583,12 +588,13 @@ class EdfiEmulator:
     def _seed_resource(self, method: str, resource: str, raw: bytes, params: dict[str, str]) -> EmulatorResponse:
         ref = self.reference
         if method == "GET":
-            items: list[dict[str, Any]] = {
+            listing: dict[str, list[dict[str, Any]]] = {
                 "students": [{"studentUniqueId": s} for s in sorted(ref.students)],
                 "schools": [{"schoolId": s} for s in sorted(ref.schools)],
                 "staffs": [{"staffUniqueId": s} for s in sorted(ref.staff)],
                 "assessments": [{"assessmentIdentifier": a, "namespace": n} for a, n in sorted(ref.assessments)],
-            }[resource]
+            }
+            items = listing[resource]
             paging = self._paging(params)
             if isinstance(paging, EmulatorResponse):
                 return paging

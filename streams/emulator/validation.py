@@ -77,13 +77,13 @@ def structural_errors(body: dict[str, Any]) -> dict[str, list[str]]:
         else:
             errors.setdefault(_json_path(err.absolute_path), []).append(
                 f"The value {json.dumps(err.instance)[:80]} is not valid: {err.message[:160]}")
-    for path in IDENTITY_PATHS:
+    for identity in IDENTITY_PATHS:
         value: Any = body
-        for part in path:
+        for part in identity:
             value = value.get(part) if isinstance(value, dict) else None
         if isinstance(value, str) and value != value.strip():
-            errors.setdefault(_json_path(path), []).append(
-                f"{path[-1]} cannot contain leading or trailing spaces.")
+            errors.setdefault(_json_path(identity), []).append(
+                f"{identity[-1]} cannot contain leading or trailing spaces.")
     return errors
 
 
@@ -139,7 +139,8 @@ def equality_errors(body: dict[str, Any]) -> dict[str, list[str]]:
         nested = [(f"$.studentObjectiveAssessments[*].objectiveAssessmentReference.{member}",
                    (s.get("objectiveAssessmentReference") or {}).get(member))
                   for s in body.get("studentObjectiveAssessments") or [] if isinstance(s, dict)]
-        nested += [(f"$.items[*].assessmentItemReference.{member}", (s.get("assessmentItemReference") or {}).get(member))
+        nested += [(f"$.items[*].assessmentItemReference.{member}",
+                    (s.get("assessmentItemReference") or {}).get(member))
                    for s in body.get("items") or [] if isinstance(s, dict)]
         bad = [(p, v) for p, v in nested if v is not None and v != want]
         if bad:

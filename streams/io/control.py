@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from streams.broker.admin import ensure_topics
-from streams.codec import codec_for
+from streams.codec import Format, codec_for
 from streams.config import KafkaSettings
 from streams.io.produce import make_producer
 from streams.sis.rows import CONTROL_TOPIC
 
 
-def publish_toggle(kafka: KafkaSettings, resource: str, enabled: bool, fmt: str | None = None) -> None:
+def publish_toggle(kafka: KafkaSettings, resource: str, enabled: bool, fmt: Format | None = None) -> None:
     ensure_topics(kafka.confluent_config(), [CONTROL_TOPIC], 1)
     codec = codec_for(CONTROL_TOPIC)
     fmt = fmt or kafka.value_format

@@ -14,7 +14,7 @@ from typing import Any
 
 from confluent_kafka import Producer
 
-from streams.codec import codec_for
+from streams.codec import Format, codec_for
 from streams.config import KafkaSettings
 from streams.errors import PoisonInput
 from streams.io.events_file import FileEvent
@@ -35,7 +35,7 @@ def make_producer(kafka: KafkaSettings) -> Producer:
     return Producer(cfg)
 
 
-def encode_event(event: FileEvent, fmt: str) -> tuple[bytes | None, bytes | None]:
+def encode_event(event: FileEvent, fmt: Format) -> tuple[bytes | None, bytes | None]:
     codec = codec_for(event.topic)
     key = codec.encode_key(event.key, fmt=fmt) if isinstance(event.key, dict) else (
         json.dumps(event.key).encode() if event.key is not None else None)
@@ -43,7 +43,7 @@ def encode_event(event: FileEvent, fmt: str) -> tuple[bytes | None, bytes | None
     return key, value
 
 
-def produce_events(events: Iterable[FileEvent | PoisonInput], kafka: KafkaSettings, fmt: str = "avro",
+def produce_events(events: Iterable[FileEvent | PoisonInput], kafka: KafkaSettings, fmt: Format = "avro",
                    producer: Producer | None = None) -> ProduceReport:
     """Encode and publish; events that cannot be encoded are listed in the report, not dropped silently."""
     report = ProduceReport()

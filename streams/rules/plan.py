@@ -58,17 +58,17 @@ def plan_writes(previous: Mapping[str, SentRecord], evaluation: Evaluation, sour
                                     "no valid score reports this record any more", source_ts_ms, prev.school_id))
     for said, record in evaluation.records.items():
         digest = payload_hash(record.payload)
-        prev = previous.get(said)
+        last = previous.get(said)
         plan.sent[said] = SentRecord.of(record, digest)
-        if prev is None:
+        if last is None:
             upserts.append(_upsert("POST", record, f"new record: {record.reason}", source_ts_ms))
-        elif prev.natural_key != record.natural_key:
-            deletes.append(WriteCommand("DELETE", prev.natural_key, None,
-                                        "natural key changed (DELETE then POST)", source_ts_ms, prev.school_id))
+        elif last.natural_key != record.natural_key:
+            deletes.append(WriteCommand("DELETE", last.natural_key, None,
+                                        "natural key changed (DELETE then POST)", source_ts_ms, last.school_id))
             upserts.append(_upsert("POST", record, f"natural key changed: {record.reason}", source_ts_ms))
-        elif prev.payload_hash == digest:
+        elif last.payload_hash == digest:
             continue
-        elif prev.administration_date != record.administration_date:
+        elif last.administration_date != record.administration_date:
             upserts.append(_upsert("POST", record, f"test date changed to {record.administration_date}",
                                    source_ts_ms))
         else:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from streams.sis.events import parse_change
 from agents.routing import partition_of, routes_for
+from streams.sis.events import parse_change
 
 SCORE = {"scoreID": 7, "personID": 13, "testID": 3, "date": "2024-03-20"}
 

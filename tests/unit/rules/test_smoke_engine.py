@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+from helpers import base_district, ev, score  # type: ignore[import-not-found]
+
 from streams.rules.config import RuleConfig
 from streams.rules.engine import InMemoryStores, RuleEngine
-
-from helpers import base_district, ev, score  # type: ignore[import-not-found]
 
 
 def test_post_then_put_then_delete() -> None:
