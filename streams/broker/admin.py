@@ -16,9 +16,11 @@ Config = Mapping[str, Any] | str
 
 
 def _cfg(config: Config) -> dict[str, Any]:
+    # log_level 0: these short-lived probe clients must not print librdkafka housekeeping lines
     if isinstance(config, str):
-        return {"bootstrap.servers": config}
-    return {k: v for k, v in config.items() if k in _ADMIN_KEYS or k.startswith(("sasl.", "ssl."))}
+        return {"bootstrap.servers": config, "log_level": 0}
+    base = {k: v for k, v in config.items() if k in _ADMIN_KEYS or k.startswith(("sasl.", "ssl."))}
+    return {**base, "log_level": 0}
 
 
 _ADMIN_KEYS = {"bootstrap.servers", "security.protocol", "client.id"}

@@ -258,7 +258,7 @@ def render_summary(result: DemoResult) -> str:
              f"  studentAssessments in the ODS: {result.ods_records}",
              "  Ed-Fi requests:               " + ", ".join(f"{k}: {v}" for k, v in sorted(result.requests.items())),
              f"  dead letters:                 {result.dead_letters}",
-             "  rule decisions:"]
+             "  rule evaluations by outcome (the worker's edfi_stream_rule_decisions_total):"]
     for outcome, count in sorted(result.decisions.items(), key=lambda kv: -kv[1]):
         lines.append(f"    {outcome:<28} {int(count)}")
     if result.matches_simulate is not None:
