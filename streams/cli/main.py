@@ -139,6 +139,66 @@ def explain(
     typer.echo(explain_from_decisions(decisions, score_id=score_id, person_id=person_id, said=said))
 
 
+errors_app = typer.Typer(help="The dead letters grouped by cause, with retry and archive.",
+                         invoke_without_command=True)
+app.add_typer(errors_app, name="errors")
+
+StageOpt = Annotated[str | None, typer.Option(help="decode, rules or egress")]
+CauseOpt = Annotated[str | None, typer.Option(help="a cause as listed, e.g. unresolved-reference")]
+KeyOpt = Annotated[str | None, typer.Option("--key", help="one dead letter's key")]
+SchoolOpt = Annotated[int | None, typer.Option(help="a stateSchoolID")]
+
+
+def _letters(config: Path | None, stage: str | None, cause: str | None, key: str | None,
+             school: int | None) -> tuple[Settings, list]:  # type: ignore[type-arg]
+    from streams.deadletters.log import read_dead_letters, select
+
+    settings = _settings(config)
+    letters = read_dead_letters(settings.kafka.confluent_config())
+    return settings, select(letters, stage=stage, cause=cause, key=key, school=school)
+
+
+@errors_app.callback()
+def errors_list(ctx: typer.Context, config: ConfigOpt = None, stage: StageOpt = None, cause: CauseOpt = None,
+                school: SchoolOpt = None,
+                as_json: Annotated[bool, typer.Option("--json", help="every record as JSON")] = False) -> None:
+    """List the dead letters grouped by stage, status, Ed-Fi error type, school and assessment."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from streams.deadletters.log import as_json as to_json
+    from streams.deadletters.log import group, render
+
+    _, letters = _letters(config, stage, cause, None, school)
+    typer.echo(to_json(letters) if as_json else render(group(letters)))
+
+
+@errors_app.command("retry")
+def errors_retry(config: ConfigOpt = None, stage: StageOpt = None, cause: CauseOpt = None, key: KeyOpt = None,
+                 school: SchoolOpt = None) -> None:
+    """Re-send the selected dead letters (inputs to their topic, Ed-Fi writes to the write-command topic)."""
+    from streams.deadletters.actions import retry
+
+    settings, letters = _letters(config, stage, cause, key, school)
+    sent, skipped = retry(letters, settings.kafka.confluent_config(), settings.kafka.value_format,
+                          settings.kafka.one_record_per_batch)
+    typer.echo(f"re-sent {sent} dead letters")
+    for line in skipped:
+        typer.echo(f"  skipped {line}", err=True)
+
+
+@errors_app.command("archive")
+def errors_archive(config: ConfigOpt = None, stage: StageOpt = None, cause: CauseOpt = None, key: KeyOpt = None,
+                   school: SchoolOpt = None) -> None:
+    """Drop the selected dead letters from the list (a tombstone per key; the history stays in Kafka)."""
+    from streams.deadletters.actions import archive
+
+    if not any((stage, cause, key, school)):
+        raise typer.BadParameter("select what to archive: --key, --stage, --cause or --school")
+    settings, letters = _letters(config, stage, cause, key, school)
+    count = archive(letters, settings.kafka.confluent_config(), settings.kafka.one_record_per_batch)
+    typer.echo(f"archived {count} dead letters")
+
+
 @app.command()
 def emulator(
     host: str = "127.0.0.1",

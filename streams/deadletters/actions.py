@@ -1,0 +1,65 @@
+"""``errors retry`` and ``errors archive``.
+
+Retry puts the original record back where it failed: an undecodable input goes back to its source topic
+(useful after a fix upstream or in the product), a rejected Ed-Fi write goes back to the write-command
+topic. Both then archive the dead letter (a tombstone for its key): a record that fails again comes back
+as a new dead letter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from confluent_kafka import Producer
+
+from streams.codec import Format, codec_for
+from streams.deadletters.log import DEAD_LETTERS, DeadLetter
+
+WRITE_COMMANDS = "edfi-stream.write-commands"
+
+
+def _producer(kafka_config: dict[str, Any], one_record_per_batch: bool) -> Producer:
+    cfg = {**kafka_config, "log_level": 0}
+    if one_record_per_batch:
+        cfg["batch.num.messages"] = 1
+    return Producer(cfg)
+
+
+def archive(letters: Iterable[DeadLetter], kafka_config: dict[str, Any], one_record_per_batch: bool = False) -> int:
+    producer = _producer(kafka_config, one_record_per_batch)
+    count = 0
+    for letter in letters:
+        producer.produce(DEAD_LETTERS, key=letter.key.encode(), value=None)
+        count += 1
+    producer.flush(30)
+    return count
+
+
+def retry(letters: Iterable[DeadLetter], kafka_config: dict[str, Any], fmt: Format = "avro",
+          one_record_per_batch: bool = False) -> tuple[int, list[str]]:
+    """Re-send what can be re-sent; returns (count, reasons for those that cannot)."""
+    producer = _producer(kafka_config, one_record_per_batch)
+    sent, skipped, done = 0, [], []
+    for letter in letters:
+        rec = letter.record
+        if rec.get("stage") == "egress" and rec.get("request"):
+            request = rec["request"] if isinstance(rec["request"], dict) else json.loads(rec["request"])
+            command = {"action": request["method"], "resource": request.get("resource", "studentAssessments"),
+                       "naturalKey": request["naturalKey"], "payload": request.get("body"),
+                       "reason": f"retry of dead letter {letter.key}", "sourceTsMs": 0,
+                       "schoolId": rec.get("schoolId"), "extra": "{}"}
+            value = codec_for(WRITE_COMMANDS).encode_value(command, fmt=fmt)
+            producer.produce(WRITE_COMMANDS, key=request["naturalKey"]["studentAssessmentIdentifier"].encode(),
+                             value=value)
+        elif rec.get("value") is not None and rec.get("sourceTopic"):
+            producer.produce(str(rec["sourceTopic"]), key=rec.get("key"), value=rec["value"])
+        else:
+            skipped.append(f"{letter.key}: nothing to re-send")
+            continue
+        sent += 1
+        done.append(letter)
+    producer.flush(30)
+    archive(done, kafka_config, one_record_per_batch)
+    return sent, skipped
