@@ -33,6 +33,7 @@ from streams.errors import DecodeError
 
 MAGIC = 0
 Format = Literal["avro", "json"]
+Bytes = bytes | bytearray | memoryview
 _HEADER = struct.Struct(">bI")
 
 WRITE_COMMANDS = "edfi-stream.write-commands"
@@ -120,7 +121,7 @@ class _Side:
         fastavro.schemaless_writer(buffer, self.schema, obj)
         return buffer.getvalue()
 
-    def decode(self, data: bytes | None) -> dict[str, Any] | None:
+    def decode(self, data: Bytes | None) -> dict[str, Any] | None:
         if data is None:
             return None
         data = _as_bytes(data)
@@ -179,16 +180,16 @@ class TopicCodec:
     def encode_value(self, obj: Any, fmt: Format = "avro") -> bytes:
         return self.value.encode(obj, fmt)
 
-    def decode_value(self, data: bytes | None) -> dict[str, Any] | None:
+    def decode_value(self, data: Bytes | None) -> dict[str, Any] | None:
         return self.value.decode(data)
 
     def encode_key(self, obj: Any, fmt: Format = "avro") -> bytes:
         return self.key.encode(obj, fmt)
 
-    def decode_key(self, data: bytes | None) -> dict[str, Any] | None:
+    def decode_key(self, data: Bytes | None) -> dict[str, Any] | None:
         return self.key.decode(data)
 
-    def decode_value_python(self, data: bytes | None) -> dict[str, Any] | None:
+    def decode_value_python(self, data: Bytes | None) -> dict[str, Any] | None:
         """:meth:`decode_value` followed by :func:`to_python` (dicts for the JSON-text fields)."""
         record = self.value.decode(data)
         return to_python(self.topic, record) if record is not None else None
