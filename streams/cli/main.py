@@ -200,6 +200,57 @@ def errors_archive(config: ConfigOpt = None, stage: StageOpt = None, cause: Caus
 
 
 @app.command()
+def resync(
+    config: ConfigOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the difference, write nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="the plan as JSON (with --dry-run)")] = False,
+    school: Annotated[int | None, typer.Option(help="only this stateSchoolID")] = None,
+    student: Annotated[str | None, typer.Option(help="only this State Student Identifier")] = None,
+    force: Annotated[bool, typer.Option("--force", help="allow deleting more than resync.maxDeleteShare")] = False,
+) -> None:
+    """Replay the SIS topics and reconcile the ODS with what the rules say (seed 003, Resync Logic)."""
+    from streams.resync.run import (
+        ResyncRefused,
+        Scope,
+        build_plan,
+        check_safety,
+        commands_for,
+        publish,
+        read_identity_map,
+        render_plan,
+    )
+
+    settings = _settings(config)
+    plan = build_plan(settings, Scope(school, student))
+    if dry_run:
+        typer.echo(json.dumps([a.to_dict() for a in plan.actions], indent=2) if as_json else render_plan(plan))
+        return
+    try:
+        check_safety(plan, settings, force)
+    except ResyncRefused as exc:
+        typer.secho(f"refused: {exc}", fg="red", err=True)
+        raise typer.Exit(3) from exc
+    identity = read_identity_map(settings.kafka.confluent_config(), settings.worker.app_id)
+    sent = publish(commands_for(plan, identity), settings)
+    typer.echo(render_plan(plan))
+    typer.echo(f"published {sent} resync commands to edfi-stream.write-commands; the worker applies them in order")
+
+
+@app.command()
+def replay(
+    config: ConfigOpt = None,
+    since: Annotated[str | None, typer.Option(help="ISO timestamp; default: from the beginning")] = None,
+) -> None:
+    """Rewind the worker's consumer group on the SIS topics (workers must be stopped) to rebuild its state."""
+    from streams.resync.replay import rewind
+
+    settings = _settings(config)
+    moved = rewind(settings, since)
+    typer.echo(f"rewound {moved} partitions of group {settings.worker.app_id}; start the worker to replay "
+               "(payloads the ODS already has are not sent again)")
+
+
+@app.command()
 def emulator(
     host: str = "127.0.0.1",
     port: int = 8001,

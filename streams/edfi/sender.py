@@ -69,7 +69,8 @@ class WriteSender:
         digest = cmd.payload_hash
         entry = self.identity.get(cmd.key)
         key = key_text(cmd.natural_key)
-        if entry is not None and entry.payload_hash == digest and entry.key == key:
+        # a resync ("force") corrects drift the identity map cannot see: never skip it
+        if not cmd.extra.get("force") and entry is not None and entry.payload_hash == digest and entry.key == key:
             return SendResult("unchanged", ods_id=entry.ods_id)
         if cmd.action == "PUT":
             ods_id = entry.ods_id if entry is not None and entry.key == key else await self._find(cmd)

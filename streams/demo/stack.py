@@ -1,0 +1,164 @@
+"""The product on one machine: embedded broker, Ed-Fi emulator and a worker child process.
+
+Used by ``edfi-stream demo`` and by the end-to-end tests (the same worker command a platform team runs,
+against a real Kafka-protocol broker and an HTTP Ed-Fi API). ``with LocalStack(...) as stack:`` starts
+everything; leaving the block stops every process it started, also on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from streams.codec import Format
+from streams.config import Settings, load_settings
+from streams.demo.emulator_thread import DEMO_CLIENT, EmulatorThread, free_port
+from streams.demo.metrics_scrape import scrape, total
+
+
+class LocalStack:
+    def __init__(self, config_file: Path, events_for_seeding: Path | None = None, *, partitions: int | None = None,
+                 echo: Callable[[str], None] = lambda line: None, workdir: Path | None = None) -> None:
+        self.config_file = config_file
+        self.events_for_seeding = events_for_seeding
+        self.partitions = partitions
+        self.echo = echo
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="edfi-stream-demo-"))
+        self._exit = ExitStack()
+        self.worker: Any = None
+        self.env: dict[str, str] = {}
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+    def __enter__(self) -> LocalStack:
+        try:
+            self.start()
+        except BaseException:
+            self._exit.close()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._exit.close()
+
+    def start(self) -> None:
+        from agents.topics import INPUT_TOPICS
+        from streams.broker.admin import ensure_topics
+        from streams.broker.embedded import EmbeddedBroker
+        from streams.simulate.seed import seed_emulator
+        from streams.sis.rows import CONTROL_TOPIC
+
+        self.echo(f"edfi-stream demo: working directory {self.workdir}")
+        self.broker = self._exit.enter_context(EmbeddedBroker(log_path=self.workdir / "broker.log"))
+        self.echo(f"  broker (tansu)        {self.broker.bootstrap_servers}")
+        seeding = self.events_for_seeding
+        self.emulator_thread = EmulatorThread(free_port(), lambda emu: seed_emulator(emu, seeding) if seeding else None)
+        self._exit.callback(self.emulator_thread.stop)
+        self.edfi_url = f"http://127.0.0.1:{self.emulator_thread.port}"
+        self.echo(f"  Ed-Fi API (emulator)  {self.edfi_url}")
+        self.web_port = free_port()
+        env = dict(os.environ)
+        env.update({
+            "EDFI_STREAM_CONFIG": str(self.config_file),
+            "EDFI_STREAM_KAFKA__BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
+            "EDFI_STREAM_KAFKA__ONE_RECORD_PER_BATCH": "true",
+            "EDFI_STREAM_KAFKA__SESSION_TIMEOUT_MS": "2000",
+            "EDFI_STREAM_KAFKA__HEARTBEAT_INTERVAL_MS": "500",
+            "EDFI_STREAM_EDFI__BASE_URL": self.edfi_url,
+            "EDFI_STREAM_EDFI__PARK_RETRY_SECONDS": "2",
+            "EDFI_STREAM_WORKER__WEB_PORT": str(self.web_port),
+            "EDFI_STREAM_WORKER__WEB_HOST": "127.0.0.1",
+            "EDFI_STREAM_WORKER__DATA_DIR": str(self.workdir / "data"),
+            "EDFI_CLIENT_ID": DEMO_CLIENT[0],
+            "EDFI_CLIENT_SECRET": DEMO_CLIENT[1],
+        })
+        if self.partitions:
+            env["EDFI_STREAM_KAFKA__TOPIC_PARTITIONS"] = str(self.partitions)
+        self.env = env
+        self.settings: Settings = load_settings(self.config_file, environ=env)
+        self.kafka_config = self.settings.kafka.confluent_config()
+        ensure_topics(self.kafka_config, [*INPUT_TOPICS, CONTROL_TOPIC], self.settings.kafka.topic_partitions)
+        self.start_worker()
+
+    def start_worker(self) -> None:
+        from streams.demo.processes import ChildProcess, worker_command
+
+        self.worker = ChildProcess("worker", worker_command(), self.env, self.workdir / "worker.log")
+        self._exit.callback(self.worker.stop)
+        self.echo(f"  worker                {self.metrics_url} (log: {self.workdir / 'worker.log'})")
+
+    def stop_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+
+    @property
+    def emulator(self) -> Any:
+        return self.emulator_thread.emulator
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}/metrics"
+
+    # -- actions ------------------------------------------------------------------------------------------
+    def produce(self, events_file: Path, fmt: Format = "avro") -> int:
+        from streams.io.events_file import read_events
+        from streams.io.produce import produce_events
+
+        report = produce_events(list(read_events(events_file)), self.settings.kafka, fmt=fmt)
+        if report.rejected:
+            raise RuntimeError(f"{len(report.rejected)} events could not be encoded: {report.rejected[:3]}")
+        self.echo(f"  produced {report.produced} SIS change events ({fmt}) to {len(report.by_topic)} topics")
+        return report.produced
+
+    def toggle(self, enabled: bool) -> None:
+        from streams.io.control import publish_toggle
+
+        publish_toggle(self.settings.kafka, "studentAssessments", enabled)
+
+    def metrics(self) -> dict[str, float]:
+        try:
+            return scrape(self.metrics_url)
+        except OSError:
+            return {}
+
+    def wait_idle(self, timeout_seconds: float = 300, settle_seconds: float = 3.0) -> None:
+        """Until the worker group has committed every input, repartition and write-command offset, and no
+        write is parked, for ``settle_seconds``."""
+        from agents.topics import INPUT_TOPICS, STUDENT_EVENTS, WRITE_COMMANDS
+        from streams.broker.admin import committed_offsets, end_offsets
+
+        topics = [*INPUT_TOPICS, STUDENT_EVENTS, WRITE_COMMANDS]
+        stable_since: float | None = None
+        deadline = time.monotonic() + timeout_seconds
+        last = ""
+        while time.monotonic() < deadline:
+            if self.worker is None or not self.worker.alive:
+                raise RuntimeError("the worker stopped:\n" + (self.worker.tail(40) if self.worker else ""))
+            time.sleep(0.5)
+            try:
+                ends = end_offsets(self.kafka_config, topics)
+                done = committed_offsets(self.kafka_config, self.settings.worker.app_id, topics)
+            except Exception:
+                continue
+            total_in = sum(v for (t, _), v in ends.items() if t in INPUT_TOPICS)
+            done_in = sum(min(done.get(tp, 0), v) for tp, v in ends.items() if tp[0] in INPUT_TOPICS)
+            behind = sum(max(0, v - done.get(tp, 0)) for tp, v in ends.items())
+            parked = total(self.metrics(), "edfi_stream_parked_writes")
+            line = (f"  progress: SIS events {done_in}/{total_in} | pending in pipeline {behind} | "
+                    f"ODS studentAssessments {len(self.emulator.records())} | parked {int(parked)}")
+            if line != last:
+                self.echo(line)
+                last = line
+            if behind == 0 and parked == 0:
+                stable_since = stable_since or time.monotonic()
+                if time.monotonic() - stable_since >= settle_seconds:
+                    return
+            else:
+                stable_since = None
+        raise RuntimeError(f"the pipeline did not go idle within {timeout_seconds:.0f} s")

@@ -1,0 +1,187 @@
+"""Run a resync: replay the SIS, read the ODS and the identity map, plan, check safety, then act.
+
+Actions are published as write commands on the write-command topic (keyed by studentAssessmentIdentifier,
+marked ``force``) so that the worker's egress applies them in order with everything else it sends, with
+its retries, parking and dead letters; ``--dry-run`` prints the plan and writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import Consumer, TopicPartition
+
+from streams.codec import Format, codec_for
+from streams.config import Settings
+from streams.edfi.factory import build_client
+from streams.observability import metrics
+from streams.resync.diff import ResyncPlan, plan_resync
+from streams.resync.sis_state import replay_sis
+from streams.rules.config import RuleConfig
+from streams.rules.evaluate import DesiredRecord
+from streams.writes import NaturalKey, WriteCommand
+
+log = logging.getLogger(__name__)
+WRITE_COMMANDS = "edfi-stream.write-commands"
+
+
+class ResyncRefused(Exception):
+    """The plan would delete more than the configured share of the ODS (use --force after checking)."""
+
+
+@dataclass
+class Scope:
+    school: int | None = None       # stateSchoolID
+    student: str | None = None      # State Student Identifier
+
+    def keeps(self, school_id: int | None, student_unique_id: str) -> bool:
+        if self.school is not None and school_id != self.school:
+            return False
+        return not (self.student is not None and student_unique_id != self.student)
+
+
+def desired_records(engine: Any, scope: Scope) -> dict[str, DesiredRecord]:
+    out: dict[str, DesiredRecord] = {}
+    for person in engine.person_ids():
+        for said, record in engine.evaluate_person(person).records.items():
+            if scope.keeps(record.school_id, record.natural_key.student_unique_id):
+                out[said] = record
+    return out
+
+
+async def read_ods(settings: Settings, cfg: RuleConfig, scope: Scope, transport: Any = None) -> list[dict[str, Any]]:
+    """Every studentAssessment of the configured namespace and state assessments (and scope)."""
+    client = build_client(settings.edfi, transport=transport)
+    ours = set(cfg.assessment_keys)
+    try:
+        out = []
+        async for record in client.iter_all("studentAssessments", settings.resync.page_size,
+                                            {"namespace": cfg.namespace}):
+            ref = record.get("assessmentReference") or {}
+            if ref.get("namespace", "").lower() != cfg.namespace.lower():
+                continue
+            identifier = ref.get("assessmentIdentifier", "")
+            if identifier not in ours and not identifier.startswith("Dyslexia Screener_"):
+                continue  # never touch records outside our assessments
+            school = (record.get("reportedSchoolReference") or {}).get("schoolId")
+            if scope.keeps(school, (record.get("studentReference") or {}).get("studentUniqueId", "")):
+                out.append(record)
+        return out
+    finally:
+        await client.aclose()
+
+
+def read_identity_map(kafka_config: dict[str, Any], app_id: str, timeout: float = 10.0) -> dict[str, dict[str, Any]]:
+    """The worker's identity map, from its Faust changelog topic (latest value per key)."""
+    topic = f"{app_id}-identity-changelog"
+    consumer = Consumer({**kafka_config, "group.id": "edfi-stream-resync-identity", "enable.auto.commit": False,
+                         "log_level": 0})
+    try:
+        meta = consumer.list_topics(timeout=timeout).topics.get(topic)
+        if meta is None:
+            return {}
+        tps = [TopicPartition(topic, p, 0) for p in sorted(meta.partitions)]
+        ends = {tp.partition: consumer.get_watermark_offsets(tp, timeout=timeout)[1] for tp in tps}
+        consumer.assign(tps)
+        entries: dict[str, dict[str, Any]] = {}
+        remaining = {p for p, end in ends.items() if end > 0}
+        while remaining:
+            msg = consumer.poll(timeout)
+            if msg is None:
+                break
+            if msg.error() is not None:
+                continue
+            key = (msg.key() or b"").decode("utf-8", "replace")
+            raw = msg.value()
+            if raw is None:
+                entries.pop(key, None)
+            else:
+                with contextlib.suppress(ValueError):
+                    entries[key] = json.loads(raw)
+            partition, offset = int(msg.partition() or 0), int(msg.offset() or 0)
+            if offset + 1 >= ends[partition]:
+                remaining.discard(partition)
+        return entries
+    finally:
+        consumer.close()
+
+
+def build_plan(settings: Settings, scope: Scope, transport: Any = None) -> ResyncPlan:
+    cfg = RuleConfig.from_settings(settings)
+    kafka_config = settings.kafka.confluent_config()
+    replay = replay_sis(kafka_config, cfg)
+    desired = desired_records(replay.engine, scope)
+    ods = asyncio.run(read_ods(settings, cfg, scope, transport))
+    identity = read_identity_map(kafka_config, settings.worker.app_id)
+    if scope.school is not None or scope.student is not None:
+        identity = {k: v for k, v in identity.items() if k in desired or any(
+            k == r.get("studentAssessmentIdentifier") for r in ods)}
+    return plan_resync(desired, ods, identity)
+
+
+def _key_from_identity(entry: dict[str, Any] | None, said: str) -> NaturalKey | None:
+    parts = str((entry or {}).get("k") or "").split("|")
+    if len(parts) == 4 and all(parts):
+        return NaturalKey(parts[0], parts[1], parts[2], parts[3])
+    return None
+
+
+def commands_for(plan: ResyncPlan, identity: dict[str, dict[str, Any]] | None = None) -> list[WriteCommand]:
+    commands = []
+    for action in plan.actions:
+        force = {"force": True, "resync": action.action}
+        if action.action in ("post", "put"):
+            commands.append(WriteCommand("POST" if action.action == "post" else "PUT", action.natural_key,
+                                         action.payload, f"resync: {action.reason}", 0, action.school_id, extra=force))
+        elif action.action == "delete":
+            commands.append(WriteCommand("DELETE", action.natural_key, None, f"resync: {action.reason}", 0,
+                                         action.school_id, extra=force))
+        else:  # forget: a DELETE whose GET finds nothing drops the identity entry in the egress
+            said = action.natural_key.student_assessment_identifier
+            key = _key_from_identity((identity or {}).get(said), said)
+            if key is not None and not any(a.natural_key == key and a.action in ("post", "put")
+                                           for a in plan.actions):
+                commands.append(WriteCommand("DELETE", key, None, f"resync: {action.reason}", 0, extra=force))
+    return commands
+
+
+def publish(commands: list[WriteCommand], settings: Settings) -> int:
+    from streams.io.produce import make_producer
+
+    producer = make_producer(settings.kafka)
+    fmt: Format = settings.kafka.value_format
+    codec = codec_for(WRITE_COMMANDS)
+    for cmd in commands:
+        producer.produce(WRITE_COMMANDS, key=cmd.key.encode(), value=codec.encode_value(cmd.to_dict(), fmt=fmt))
+        metrics.record_resync(str(cmd.extra.get("resync", cmd.action.lower())))
+        log.info("resync %s %s: %s", cmd.action, cmd.key, cmd.reason)
+        producer.poll(0)
+    if producer.flush(60):
+        raise RuntimeError("resync commands were not all delivered within 60 s")
+    return len(commands)
+
+
+def render_plan(plan: ResyncPlan, sample: int = 10) -> str:
+    counts = plan.counts()
+    lines = [f"ODS records in scope: {plan.ods_count}; wanted by the rules: {plan.desired_count}",
+             "actions: " + (", ".join(f"{k} {counts[k]}" for k in ("post", "put", "delete", "forget") if counts[k])
+                            or "none: the ODS matches the SIS")]
+    for action in plan.actions[:sample]:
+        lines.append(f"  {action.action:<6} {action.natural_key.student_assessment_identifier:<40} {action.reason}")
+    if len(plan.actions) > sample:
+        lines.append(f"  ... and {len(plan.actions) - sample} more (--json for all)")
+    return "\n".join(lines)
+
+
+def check_safety(plan: ResyncPlan, settings: Settings, force: bool) -> None:
+    share = plan.delete_share
+    if share > settings.resync.max_delete_share and not force:
+        raise ResyncRefused(
+            f"the resync would delete {plan.counts()['delete']} of {plan.ods_count} ODS records "
+            f"({share:.0%} > resync.maxDeleteShare {settings.resync.max_delete_share:.0%}); check with --dry-run, "
+            "then use --force")
