@@ -144,8 +144,10 @@ def commands_for(plan: ResyncPlan, identity: dict[str, dict[str, Any]] | None = 
         else:  # forget: a DELETE whose GET finds nothing drops the identity entry in the egress
             said = action.natural_key.student_assessment_identifier
             key = _key_from_identity((identity or {}).get(said), said)
-            if key is not None and not any(a.natural_key == key and a.action in ("post", "put")
-                                           for a in plan.actions):
+            # a record the rules still want is POSTed again (which replaces the identity entry): no DELETE
+            reposted = any(a.natural_key.student_assessment_identifier == said and a.action in ("post", "put")
+                           for a in plan.actions)
+            if key is not None and not reposted:
                 commands.append(WriteCommand("DELETE", key, None, f"resync: {action.reason}", 0, extra=force))
     return commands
 
