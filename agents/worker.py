@@ -36,6 +36,7 @@ class Worker:
         attach_egress(self.parts, self.control, self._dispatcher_factory(transport))
         attach_web(self)
         self._attach_control()
+        self._attach_gauges()
 
     @property
     def app(self) -> Any:
@@ -79,6 +80,42 @@ class Worker:
 
             ensure_topics(kafka.confluent_config(), [CONTROL_TOPIC], 1)
             await follow_control(self.control, consumer_factory)
+
+
+    def _attach_gauges(self) -> None:
+        """Table sizes, consumer lag and the toggle as gauges (lag is read in a thread: blocking admin calls)."""
+        import asyncio
+
+        from streams.observability import metrics
+
+        parts, settings = self.parts, self.settings
+        self.control.subscribe(lambda resource, enabled: metrics.set_enabled(resource, enabled))
+        metrics.set_enabled("studentAssessments", True)
+
+        def read_lag() -> dict[tuple[str, int], int]:
+            from agents.topics import INPUT_TOPICS, STUDENT_EVENTS, WRITE_COMMANDS
+            from streams.broker.admin import committed_offsets, end_offsets
+
+            cfg = settings.kafka.confluent_config()
+            topics = [*INPUT_TOPICS, STUDENT_EVENTS, WRITE_COMMANDS]
+            ends = end_offsets(cfg, topics)
+            done = committed_offsets(cfg, settings.worker.app_id, topics)
+            return {tp: max(0, end - done.get(tp, 0)) for tp, end in ends.items()}
+
+        @parts.app.timer(10.0, name="edfi-stream.gauges")
+        async def gauges() -> None:
+            for name in ("students", "sent", "reference", "identity"):
+                metrics.set_table_size(name, len(getattr(parts, name)))
+            dispatcher = self.egress_holder.get("dispatcher")
+            if dispatcher is not None:
+                metrics.set_in_flight(dispatcher.in_flight)
+            try:
+                lag = await asyncio.to_thread(read_lag)
+            except Exception as exc:  # a failed probe must not stop the worker
+                log.debug("lag probe failed: %s", exc)
+                return
+            for (topic, partition), value in lag.items():
+                metrics.set_lag(topic, partition, value)
 
 
 def run_worker(settings: Settings) -> None:

@@ -1,29 +1,64 @@
-"""The whole product on a real Kafka-protocol broker: a worker run and `simulate` give the same ODS."""
+"""The whole product on a real Kafka-protocol broker: a worker run and `simulate` give the same ODS, and
+the worker's /metrics, /healthz, /readyz and /explain show what happened."""
 
 from __future__ import annotations
 
 import json
+import urllib.request
 from pathlib import Path
 
 from scenario import build  # type: ignore[import-not-found]
 
 from streams.config import load_settings
-from streams.demo.run import run_pipeline
+from streams.demo.metrics_scrape import by_label, total
+from streams.demo.run import comparable
+from streams.demo.stack import LocalStack
 from streams.simulate.run import run_simulation
 
 
-def test_worker_and_simulate_agree(tmp_path: Path) -> None:
+def get_json(url: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_worker_and_simulate_agree_and_metrics_move(tmp_path: Path) -> None:
     events = build(tmp_path / "events.jsonl")
     config = tmp_path / "config.yaml"
     config.write_text("schoolYear: {startDate: 2023-07-01, endDate: 2024-06-30, endYear: 2024}\n")
-    lines: list[str] = []
-    result = run_pipeline(events, config, echo=lines.append, timeout_seconds=180, partitions=3)
-    assert result.matches_simulate is True, "\n".join(lines)
     simulated = run_simulation(events, load_settings(config, environ={}), tmp_path / "sim")
-    ods = json.loads((tmp_path / "sim" / "ods.json").read_text())
-    ids = sorted(r["studentAssessmentIdentifier"] for r in ods)
-    # student 3 (excluded enrollment), 4 (excluded school), 6 (no active enrollment) and the out-of-scope score
-    # report nothing; student 5's stateID change moved the record; the local quiz is not state-reported
-    assert ids == ["HistGov_00000001_2024", "Math_00000001_2024", "Math_00000002_2024", "Math_00000055_2024"]
-    assert result.ods_records == simulated.ods_records == 4
-    assert result.dead_letters == 0
+    expected = json.loads((tmp_path / "sim" / "ods.json").read_text())
+    lines: list[str] = []
+    with LocalStack(config, events, partitions=3, echo=lines.append) as stack:
+        produced = stack.produce(events)
+        stack.wait_idle(180)
+        records = stack.emulator.records()
+        assert [comparable(r) for r in records] == [comparable(r) for r in expected], "\n".join(lines)
+        ids = sorted(r["studentAssessmentIdentifier"] for r in records)
+        # student 3 (excluded enrollment), 4 (excluded school), 6 (no active enrollment) and the out-of-scope
+        # score report nothing; student 5's stateID change moved the record; the local quiz is not reported
+        assert ids == ["HistGov_00000001_2024", "Math_00000001_2024", "Math_00000002_2024", "Math_00000055_2024"]
+        assert simulated.ods_records == 4
+
+        base = f"http://127.0.0.1:{stack.web_port}"
+        metrics = stack.metrics()
+        consumed = by_label(metrics, "edfi_stream_events_consumed_total", "outcome")
+        lines_in = [json.loads(line) for line in events.read_text().splitlines()]
+        assert consumed["ok"] == sum(1 for e in lines_in if e["value"] is not None) == produced - 1
+        assert consumed["ignored"] == 1  # the tombstone after the score delete
+        posts = by_label(metrics, "edfi_stream_edfi_requests_total", "status_class")
+        assert posts.get("2xx", 0) >= 5
+        assert total(metrics, "edfi_stream_end_to_end_latency_seconds_count") >= 5
+        assert total(metrics, "edfi_stream_edfi_request_duration_seconds_count") >= 5
+        decisions = by_label(metrics, "edfi_stream_rule_decisions_total", "outcome")
+        assert decisions["sent"] > 0 and decisions["excluded_school"] > 0 and decisions["excluded_enrollment"] > 0
+        assert total(metrics, "edfi_stream_dead_letters_total") == 0
+
+        assert get_json(base + "/healthz") == (200, {"status": "alive"})
+        status, ready = get_json(base + "/readyz")
+        assert status == 200 and ready["ready"] is True, ready
+        _, explained = get_json(base + "/explain?personID=4")
+        messages = [d["message"] for d in explained["decisions"]]
+        assert messages and all("marked Exclude" in m for m in messages), messages
