@@ -40,7 +40,7 @@ def enrollment(eid: int = 100, person: int = 1, cal: int = 10, grade: str = "06"
             "endDate": end, "serviceType": service, "stateExclude": False, "noShow": False, **extra}
 
 
-def test_row(tid: int = 5, state_code: str | None = "State Mathematics Assessment", parent: int | None = None,
+def assessment_row(tid: int = 5, state_code: str | None = "State Mathematics Assessment", parent: int | None = None,
              code: str | None = None, subject: str | None = None, start: str | None = "2024-03-01",
              end: str | None = "2024-04-30", end_year: int | None = 2024, name: str = "T") -> dict[str, Any]:
     return {"testID": tid, "parentID": parent, "name": name, "code": code, "subject": subject,
@@ -56,4 +56,4 @@ def score(sid: int = 1000, person: int = 1, tid: int = 5, date: str | None = "20
 def base_district() -> list[ChangeEvent]:
     return [ev("sis.schools", "c", school()), ev("sis.calendars", "c", calendar()),
             ev("sis.students", "c", student()), ev("sis.enrollments", "c", enrollment()),
-            ev("sis.tests", "c", test_row())]
+            ev("sis.tests", "c", assessment_row())]
