@@ -209,7 +209,8 @@ async def test_content_type_must_be_json(client: httpx.AsyncClient) -> None:
 async def test_paging_and_filters(emu: EdfiEmulator, client: httpx.AsyncClient) -> None:
     for n in range(30):
         emu.add_student(f"S{n:03d}")
-        body = with_(studentAssessmentIdentifier=f"Math_S{n:03d}_2024", studentReference={"studentUniqueId": f"S{n:03d}"})
+        body = with_(studentAssessmentIdentifier=f"Math_S{n:03d}_2024",
+                     studentReference={"studentUniqueId": f"S{n:03d}"})
         assert (await client.post(URL, json=body)).status_code == 201
     page = await client.get(URL, params={"limit": 10, "offset": 25, "totalCount": "true"})
     assert page.headers["Total-Count"] == "30" and len(page.json()) == 5
