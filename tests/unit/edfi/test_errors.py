@@ -35,7 +35,8 @@ def test_409_unresolved_reference_is_parked_not_dead() -> None:
     failure = classify(response(409, {"detail": "The referenced 'Student' item does not exist.",
                                       "type": "urn:ed-fi:api:data-conflict:unresolved-reference", "status": 409}))
     assert isinstance(failure, UnresolvedReference)
-    legacy = classify(response(409, {"message": "The value supplied for the related 'student' resource does not exist."}))
+    old = "The value supplied for the related 'student' resource does not exist."
+    legacy = classify(response(409, {"message": old}))
     assert isinstance(legacy, UnresolvedReference)
 
 
