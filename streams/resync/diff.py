@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from streams.rules.evaluate import DesiredRecord
-from streams.writes import NaturalKey, payload_hash
+from streams.writes import NaturalKey, canonical_payload_hash
 
 ResyncAction = Literal["post", "put", "delete", "forget"]
 SERVER_FIELDS = ("id", "_etag", "_lastModifiedDate", "link")
@@ -85,7 +85,7 @@ def plan_resync(desired: Mapping[str, DesiredRecord], ods_records: Iterable[Mapp
         if current is None:
             plan.actions.append(Action("post", rec.natural_key, "wanted by the rules, missing in the ODS",
                                        rec.payload, school_id=rec.school_id))
-        elif payload_hash(_comparable(current)) != payload_hash(_comparable(rec.payload)):
+        elif canonical_payload_hash(_comparable(current)) != canonical_payload_hash(_comparable(rec.payload)):
             plan.actions.append(Action("put", rec.natural_key, "the ODS differs from the rules", rec.payload,
                                        ods_id=str(current.get("id")), school_id=rec.school_id))
     present = {k.student_assessment_identifier for k in ods_by_key}

@@ -63,7 +63,7 @@ class RuleEngine:
             self.reference.apply(event)
             # a parent/child link, a calendar's school: the new row may reference more students' rows
             affected |= self._affected_by(event)
-            return self._reevaluate(sorted(affected), event.ts_ms)
+            return self._reevaluate(sorted(affected), event.ts_ms, reindex=True)
         people = []
         for row in (event.after, event.before):
             person = getattr(row, "person_id", None)
@@ -90,12 +90,13 @@ class RuleEngine:
         return list(self.students.keys())
 
     # -- internals ---------------------------------------------------------------------------------------
-    def _reevaluate(self, people: Iterable[int], ts_ms: int) -> Outcome:
+    def _reevaluate(self, people: Iterable[int], ts_ms: int, reindex: bool = False) -> Outcome:
         outcome = Outcome()
         for person in people:
-            state = self.students.get(person)
-            if state is not None:
-                self._index_student(state)
+            if reindex:  # a reference row changed: the student may now depend on more rows (a parent test)
+                state = self.students.get(person)
+                if state is not None:
+                    self._index_student(state)
             evaluation = self.evaluate_person(person)
             if not self.enabled:
                 outcome.decisions.extend(
