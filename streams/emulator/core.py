@@ -118,7 +118,7 @@ class EdfiEmulator:
 
     def records(self) -> list[dict[str, Any]]:
         """Every stored studentAssessment as GET returns it, sorted by studentAssessmentIdentifier."""
-        reps = [r.representation() for r in self.records_by_id.values()]
+        reps = [r.representation() for r in list(self.records_by_id.values())]  # read from other threads too
         return sorted(reps, key=lambda r: (r["studentAssessmentIdentifier"],
                                            r["assessmentReference"]["assessmentIdentifier"]))
 

@@ -1,0 +1,119 @@
+"""Benchmark: SIS events per second through the whole worker (broker, tables, rules, egress into the
+emulator over HTTP) against a plain confluent-kafka consumer reading the same topics from the same broker;
+and (``--latency``) end-to-end latency at a steady rate, from the SIS change timestamp to the Ed-Fi
+acknowledgement, read from the worker's histogram. Prints the figures and one JSON line.
+
+    python benchmarks/pipeline_throughput.py --students 2000
+    python benchmarks/pipeline_throughput.py --latency --rate 100 --seconds 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from confluent_kafka import Consumer, TopicPartition
+from synthetic import write
+
+from agents.topics import INPUT_TOPICS
+from streams.demo.metrics_scrape import scrape
+from streams.demo.stack import LocalStack
+
+
+def raw_consume(kafka_config: dict, expected: int) -> float:  # type: ignore[type-arg]
+    consumer = Consumer({**kafka_config, "group.id": f"raw-{time.time()}", "auto.offset.reset": "earliest",
+                         "enable.auto.commit": False, "log_level": 0})
+    meta = consumer.list_topics(timeout=10).topics
+    consumer.assign([TopicPartition(t, p, 0) for t in INPUT_TOPICS if t in meta for p in meta[t].partitions])
+    seen, started = 0, time.perf_counter()
+    while seen < expected:
+        msgs = consumer.consume(1000, timeout=5)
+        if not msgs:
+            break
+        seen += sum(1 for m in msgs if m.error() is None)
+    elapsed = time.perf_counter() - started
+    consumer.close()
+    return seen / elapsed
+
+
+def quantile(buckets: list[tuple[float, float]], q: float) -> float:
+    total = buckets[-1][1]
+    for bound, count in buckets:
+        if count >= q * total:
+            return bound
+    return float("inf")
+
+
+def latency_buckets(metrics: dict[str, float]) -> list[tuple[float, float]]:
+    out = []
+    for key, value in metrics.items():
+        if key.startswith("edfi_stream_end_to_end_latency_seconds_bucket{"):
+            bound = key.split("le=")[1].rstrip("}")
+            out.append((float(bound), value))
+    return sorted(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--students", type=int, default=2000)
+    parser.add_argument("--latency", action="store_true")
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    events = tmp / "events.jsonl"
+    count = write(events, args.students)
+    config = tmp / "config.yaml"
+    config.write_text("kafka: {topicPartitions: 4}\n")
+    with LocalStack(config, events) as stack:
+        if args.latency:
+            result = run_latency(stack, events, args.rate, args.seconds)
+        else:
+            started = time.perf_counter()
+            stack.produce(events)
+            stack.wait_idle(timeout_seconds=3600, settle_seconds=1.0)
+            elapsed = time.perf_counter() - started - 1.0
+            pipeline = count / elapsed
+            raw = raw_consume(stack.kafka_config, count)
+            result = {"benchmark": "pipeline_throughput", "events": count, "pipeline_events_per_second":
+                      round(pipeline), "raw_consumer_events_per_second": round(raw),
+                      "ratio": round(pipeline / raw, 4), "ods_records": len(stack.emulator.records())}
+            print(f"{count} events: pipeline {pipeline:,.0f} events/s, raw consumer {raw:,.0f} events/s, "
+                  f"ratio {pipeline / raw:.1%}")
+    print(json.dumps(result))
+
+
+def run_latency(stack: LocalStack, events: Path, rate: float, seconds: float) -> dict:  # type: ignore[type-arg]
+    from streams.io.events_file import FileEvent, read_events
+    from streams.io.produce import encode_event, make_producer
+
+    all_events = [e for e in read_events(events) if isinstance(e, FileEvent)]
+    producer = make_producer(stack.settings.kafka)
+    sent, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds and sent < len(all_events):
+        event = all_events[sent]
+        event.value["ts_ms"] = int(time.time() * 1000)  # the SIS change happens now
+        key, value = encode_event(event, "avro")
+        producer.produce(event.topic, key=key, value=value)
+        producer.poll(0)
+        sent += 1
+        time.sleep(max(0.0, started + sent / rate - time.perf_counter()))
+    producer.flush(30)
+    stack.wait_idle(timeout_seconds=600, settle_seconds=1.0)
+    buckets = latency_buckets(scrape(stack.metrics_url))
+    result = {"benchmark": "latency", "events": sent, "rate": rate, "writes": buckets[-1][1] if buckets else 0,
+              "p50_le_seconds": quantile(buckets, 0.5), "p95_le_seconds": quantile(buckets, 0.95),
+              "p99_le_seconds": quantile(buckets, 0.99)}
+    print(f"{sent} events at {rate}/s: end-to-end p50 <= {result['p50_le_seconds']} s, "
+          f"p95 <= {result['p95_le_seconds']} s, p99 <= {result['p99_le_seconds']} s (histogram bucket bounds)")
+    return result
+
+
+if __name__ == "__main__":
+    main()
