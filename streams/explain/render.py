@@ -63,9 +63,12 @@ def explain_from_decisions(decisions: list[dict[str, Any]], *, score_id: int | N
     if not chosen:
         return "no decisions found for that selection (is the id right, and was its event in the input?)"
     collapsed: list[dict[str, Any]] = []
-    for d in chosen:  # the same decision repeated after unrelated events says nothing new
-        if collapsed and _same(collapsed[-1], d) and not d.get("actions"):
+    last: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for d in chosen:  # a decision repeated after an unrelated event of the student says nothing new
+        key = (d.get("scoreID"), d.get("studentAssessmentIdentifier"))
+        if key in last and _same(last[key], d) and not d.get("actions"):
             continue
+        last[key] = d
         collapsed.append(d)
     return "\n".join(render_line(d) for d in collapsed)
 

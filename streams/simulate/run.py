@@ -160,6 +160,15 @@ async def _simulate(events_file: Path, settings: Settings, out: Path) -> Simulat
                 if enabled:
                     await send(cmd)
             person = getattr(change.after or change.before, "person_id", None)
+            explained = {getattr(d, "student_assessment_identifier", None) for d in outcome.decisions}
+            for cmd in outcome.commands:  # a removed record has no score left to carry its decision
+                if cmd.key not in explained:
+                    explained.add(cmd.key)
+                    decisions_sink.write(json.dumps({
+                        "seq": seq, "event": f"{label} op={change.op}", "personID": person, "scoreID": None,
+                        "testID": None, "outcome": "removed", "reason": "removed", "message": cmd.reason,
+                        "studentAssessmentIdentifier": cmd.key, "actions": actions.get(cmd.key, []),
+                    }, sort_keys=True) + "\n")
             for decision in outcome.decisions:
                 record = _decision_dict(seq, f"{label} op={change.op}", getattr(decision, "person_id", person),
                                         decision, actions)
