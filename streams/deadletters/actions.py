@@ -21,7 +21,8 @@ WRITE_COMMANDS = "edfi-stream.write-commands"
 
 
 def _producer(kafka_config: dict[str, Any], one_record_per_batch: bool) -> Producer:
-    cfg = {**kafka_config, "log_level": 0}
+    # murmur2 like Faust/aiokafka: a tombstone must land in the partition of the dead letter it archives
+    cfg = {**kafka_config, "log_level": 0, "partitioner": "murmur2_random"}
     if one_record_per_batch:
         cfg["batch.num.messages"] = 1
     return Producer(cfg)
@@ -39,9 +40,16 @@ def archive(letters: Iterable[DeadLetter], kafka_config: dict[str, Any], one_rec
 
 def retry(letters: Iterable[DeadLetter], kafka_config: dict[str, Any], fmt: Format = "avro",
           one_record_per_batch: bool = False) -> tuple[int, list[str]]:
-    """Re-send what can be re-sent; returns (count, reasons for those that cannot)."""
+    """Re-send what can be re-sent; returns (count, reasons for those that cannot).
+
+    The dead letters are archived *before* they are re-sent: a record that fails again must come back as a
+    new dead letter, after the tombstone, not be hidden by it."""
+    letters = list(letters)
+    resendable = [d for d in letters if (d.record.get("stage") == "egress" and d.record.get("request"))
+                  or (d.record.get("value") is not None and d.record.get("sourceTopic"))]
+    archive(resendable, kafka_config, one_record_per_batch)
     producer = _producer(kafka_config, one_record_per_batch)
-    sent, skipped, done = 0, [], []
+    sent, skipped = 0, []
     for letter in letters:
         rec = letter.record
         if rec.get("stage") == "egress" and rec.get("request"):
@@ -59,7 +67,5 @@ def retry(letters: Iterable[DeadLetter], kafka_config: dict[str, Any], fmt: Form
             skipped.append(f"{letter.key}: nothing to re-send")
             continue
         sent += 1
-        done.append(letter)
     producer.flush(30)
-    archive(done, kafka_config, one_record_per_batch)
     return sent, skipped

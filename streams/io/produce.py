@@ -29,7 +29,10 @@ class ProduceReport:
 
 def make_producer(kafka: KafkaSettings) -> Producer:
     cfg = kafka.confluent_config()
-    cfg.update({"linger.ms": 5, "enable.idempotence": False, "acks": "all"})
+    cfg.update({"linger.ms": 5, "enable.idempotence": False, "acks": "all",
+                # the Java client's partitioner, as Faust/aiokafka use: a key lands in the same partition
+                # whoever writes it (resync and `errors` write to the worker's own keyed topics)
+                "partitioner": "murmur2_random"})
     if kafka.one_record_per_batch:
         cfg["batch.num.messages"] = 1
     return Producer(cfg)
