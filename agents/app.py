@@ -12,6 +12,7 @@ from typing import Any
 
 import faust
 
+from agents.faust_tuning import set_fetch_max_wait_ms
 from agents.topics import (
     CONTROL_TOPIC,
     DEAD_LETTERS,
@@ -58,6 +59,7 @@ class FaustParts:
 
 def create_app(settings: Settings) -> FaustParts:
     kafka = settings.kafka
+    set_fetch_max_wait_ms(kafka.fetch_max_wait_ms)
     extra: dict[str, Any] = {}
     if kafka.one_record_per_batch:
         # tansu high-watermark bug workaround (docs/operations.md): one record per produce batch.

@@ -126,6 +126,10 @@ def attach_egress(parts: FaustParts, control: ControlState, dispatcher_factory: 
             await dispatcher().submit(cmd, (message.partition, message.offset))
             pending.ack_upto(dispatcher().committable())
 
+    @app.task
+    async def start_client() -> None:
+        dispatcher()  # the Ed-Fi client exists from the start, so /readyz can check the token at once
+
     @app.timer(0.2, name="edfi-stream.egress-acks")
     async def ack_finished() -> None:
         if "d" in holder:

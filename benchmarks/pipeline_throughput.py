@@ -94,6 +94,7 @@ def run_latency(stack: LocalStack, events: Path, rate: float, seconds: float) ->
     from streams.io.produce import encode_event, make_producer
 
     all_events = [e for e in read_events(events) if isinstance(e, FileEvent)]
+    stack.wait_ready()  # the group has joined: measure the pipeline, not the worker's start
     producer = make_producer(stack.settings.kafka)
     sent, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds and sent < len(all_events):

@@ -98,6 +98,8 @@ class KafkaSettings(_Model):
     # The embedded tansu broker reports a wrong high watermark for multi-record batches (see
     # docs/operations.md): against it every producer must write one record per batch. Never on a real Kafka.
     one_record_per_batch: bool = False
+    # Longest a fetch may wait on the broker (Faust's own default is 1500 ms; see agents/faust_tuning.py).
+    fetch_max_wait_ms: int = Field(default=100, ge=1, le=10000)
     # Avro or JSON for what *we* produce (input topics accept both, detected per record).
     value_format: Literal["avro", "json"] = "avro"
 

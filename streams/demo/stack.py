@@ -127,6 +127,24 @@ class LocalStack:
         except OSError:
             return {}
 
+    def wait_ready(self, timeout_seconds: float = 90) -> None:
+        """Until the worker's /readyz says ready (partitions assigned, tables recovered, token obtainable)."""
+        import urllib.error
+        import urllib.request
+
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            if self.worker is None or not self.worker.alive:
+                raise RuntimeError("the worker stopped:\n" + (self.worker.tail(40) if self.worker else ""))
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/readyz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"the worker was not ready within {timeout_seconds:.0f} s")
+
     def wait_idle(self, timeout_seconds: float = 300, settle_seconds: float = 3.0) -> None:
         """Until the worker group has committed every input, repartition and write-command offset, and no
         write is parked, for ``settle_seconds``."""
