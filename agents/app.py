@@ -100,13 +100,14 @@ def create_app(settings: Settings) -> FaustParts:
     dead_letters = app.topic(DEAD_LETTERS, partitions=1, internal=True, key_type=bytes, value_type=bytes)
 
     def table(name: str, help_text: str) -> Any:
-        return app.Table(name, partitions=partitions, key_type=str, value_type=dict,
+        # no key/value types: JSON both ways (a typed value would be treated as a Faust Record on recovery)
+        return app.Table(name, partitions=partitions,
                          help=help_text)
 
     # The identity map is written when the Ed-Fi API answers, outside any stream event, so its changelog
     # partition comes from the key: raw bytes keys (the studentAssessmentIdentifier, exactly as on the
     # write-command topic) put each entry in the same partition as the record's commands.
-    identity = app.Table("identity", partitions=partitions, key_type=bytes, value_type=dict,
+    identity = app.Table("identity", partitions=partitions, key_type=bytes,
                          use_partitioner=True,
                          help="studentAssessmentIdentifier -> ODS id and last acknowledged payload hash")
 
