@@ -8,23 +8,21 @@ behaviour cites its section of /shared/edfi-reference/API-BEHAVIOUR.md in docs/e
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 import json
-import secrets
 import sqlite3
 import time
-import urllib.parse
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streams.emulator import validation
+from streams.emulator import admin, oauth, queries, validation
 from streams.emulator.faults import FaultInjector, FaultSettings
 from streams.emulator.problems import problem, validation_failed
 from streams.emulator.reference import OdsReference
+from streams.emulator.responses import EmulatorResponse, _json
 
 DATA = "/data/v3/ed-fi/"
 RESOURCE = "studentassessments"
@@ -39,16 +37,6 @@ class DroppedConnection(Exception):
 
 class RequestTimeout(Exception):
     """Fault: the server does not answer within the client's timeout."""
-
-
-@dataclass
-class EmulatorResponse:
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
 
 
 @dataclass
@@ -69,11 +57,6 @@ class StoredRecord:
 def natural_key(body: Mapping[str, Any]) -> tuple[str, str, str, str]:
     return (body["assessmentReference"]["assessmentIdentifier"], body["assessmentReference"]["namespace"].lower(),
             body["studentAssessmentIdentifier"], body["studentReference"]["studentUniqueId"])
-
-
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> EmulatorResponse:
-    return EmulatorResponse(status, {"Content-Type": "application/json", **(headers or {})},
-                            json.dumps(body).encode())
 
 
 class EdfiEmulator:
@@ -167,7 +150,7 @@ class EdfiEmulator:
         params = {k.lower(): v for k, v in params.items()}
         lowered = path.lower()
         if lowered.startswith("/admin/"):
-            response = self._admin(method, lowered, body)
+            response = admin._admin(self, method, lowered, body)
         else:
             if lowered.startswith(("/data/", "/oauth/", "/changequeries/")):
                 fault = self.faults.draw()
@@ -208,10 +191,10 @@ class EdfiEmulator:
         if lowered in ("/", ""):
             return _json(200, self._discovery())
         if lowered.rstrip("/") == "/oauth/token":
-            return self._token(method, hdrs, body) if method == "POST" else self._not_allowed()
+            return oauth._token(self, method, hdrs, body) if method == "POST" else self._not_allowed()
         if lowered.startswith("/metadata"):
             return self._metadata(lowered)
-        auth = self._authenticate(hdrs)
+        auth = oauth._authenticate(self, hdrs)
         if auth is not None:
             return auth
         if lowered.rstrip("/") == "/changequeries/v1/availablechangeversions":
@@ -225,7 +208,7 @@ class EdfiEmulator:
         if resource == RESOURCE:
             return self._student_assessments(method, rest, hdrs, params, body)
         if resource in ("students", "schools", "staffs", "assessments"):
-            return self._seed_resource(method, resource, body, params)
+            return admin._seed_resource(self, method, resource, body, params)
         return _json(404, problem(404, "urn:ed-fi:api:not-found", "The specified data could not be found.",
                                   legacy=self.legacy_errors))
 
@@ -258,73 +241,6 @@ class EdfiEmulator:
         return _json(200, [{"name": "Resources", "endpointUri": swagger,
                             "prefix": ""}])
 
-    def _token(self, method: str, hdrs: dict[str, str], body: bytes) -> EmulatorResponse:
-        ctype = hdrs.get("content-type", "")
-        if not ctype:
-            return _json(415, problem(415, UNSUPPORTED, "The request construction was invalid."))
-        fields: dict[str, str] = {}
-        try:
-            if "json" in ctype:
-                fields = {k: str(v) for k, v in (json.loads(body or b"{}") or {}).items()}
-            else:
-                fields = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
-        except (ValueError, UnicodeDecodeError):
-            return _json(400, {"error": "invalid_request"})
-        key = secret = None
-        authz = hdrs.get("authorization")
-        if authz:
-            scheme, _, value = authz.partition(" ")
-            if scheme.lower() != "basic":
-                return _json(401, {"error": "invalid_client"})
-            try:
-                key, _, secret = base64.b64decode(value).decode().partition(":")
-            except (ValueError, UnicodeDecodeError):
-                return _json(400, {"error": "invalid_request"})
-            if "client_id" in fields:
-                return _json(400, {"error": "invalid_client"})
-        else:
-            key, secret = fields.get("client_id"), fields.get("client_secret")
-        if fields.get("grant_type") != "client_credentials":
-            return _json(400, {"error": "unsupported_grant_type"})
-        if not key or not secret:
-            return _json(401, {"error": "invalid_request"})
-        if self.clients.get(key) != secret:
-            return _json(401, {"error": "invalid_client"})
-        now = time.monotonic()
-        self.tokens = {t: (c, exp) for t, (c, exp) in self.tokens.items() if exp > now}
-        if self.token_cap and sum(1 for c, _ in self.tokens.values() if c == key) >= TOKEN_CAP:
-            return _json(429, problem(429, "urn:ed-fi:api:security:authentication:too-many-tokens",
-                                      "The caller has authenticated too many times in too short of a time period.",
-                                      errors=[f"Too many access tokens have been requested (limit is {TOKEN_CAP}). "
-                                              "Access tokens should be reused until they expire."]))
-        token = secrets.token_hex(16)
-        ttl = self.faults.settings.token_ttl_seconds or self.token_ttl_seconds
-        self.tokens[token] = (key, now + ttl)
-        self.stats["tokens_issued"] = self.stats.get("tokens_issued", 0) + 1
-        return _json(200, {"access_token": token, "expires_in": int(ttl), "token_type": "bearer"})
-
-    def _authenticate(self, hdrs: dict[str, str]) -> EmulatorResponse | None:
-        authz = hdrs.get("authorization")
-        reason = None
-        if not authz:
-            reason = "Authorization header is missing."
-        else:
-            scheme, _, value = authz.partition(" ")
-            if scheme.lower() != "bearer":
-                reason = "Unknown Authorization header scheme."
-            elif not value.strip():
-                reason = "Missing Authorization header bearer token value."
-            else:
-                entry = self.tokens.get(value.strip())
-                if entry is None or entry[1] <= time.monotonic():
-                    reason = "Invalid token"
-        if reason is None:
-            return None
-        return _json(401, problem(401, "urn:ed-fi:api:security:authentication",
-                                  "The caller could not be authenticated.",
-                                  errors=[reason], legacy=self.legacy_errors),
-                     {"WWW-Authenticate": 'Bearer error="invalid_token"'})
-
     def _not_allowed(self, message: str = "The request construction was invalid.") -> EmulatorResponse:
         return _json(405, problem(405, "urn:ed-fi:api:method-not-allowed", "The request construction was invalid.",
                                   errors=[message], legacy=self.legacy_errors))
@@ -334,11 +250,11 @@ class EdfiEmulator:
                              body: bytes) -> EmulatorResponse:
         item = rest[0] if rest else None
         if item and item.lower() == "deletes":
-            return self._deletes(params)
+            return queries._deletes(self, params)
         if item and item.lower() == "keychanges":
             return _json(200, [])
         if method == "GET":
-            return self._get_one(item, hdrs) if item else self._get_many(params)
+            return queries._get_one(self, item, hdrs) if item else queries._get_many(self, params)
         if method == "POST":
             if item:
                 return self._not_allowed('Resource items can only be updated using PUT. To "upsert" an item in '
@@ -509,126 +425,3 @@ class EdfiEmulator:
             return "Staff"
         return None
 
-    def _get_one(self, item: str, hdrs: dict[str, str]) -> EmulatorResponse:
-        rec = self.records_by_id.get(item)
-        if rec is None:
-            return _json(404, problem(404, "urn:ed-fi:api:not-found", "The specified item could not be found.",
-                                      legacy=self.legacy_errors))
-        if hdrs.get("if-none-match", "").strip('"') == rec.etag:
-            return EmulatorResponse(304, {"ETag": f'"{rec.etag}"'})
-        return _json(200, rec.representation(), {"ETag": f'"{rec.etag}"'})
-
-    def _paging(self, params: dict[str, str]) -> tuple[int, int, bool] | EmulatorResponse:
-        errors = []
-        try:
-            limit = int(params.get("limit", 25))
-            if not 0 <= limit <= MAX_LIMIT:
-                raise ValueError
-        except ValueError:
-            errors.append("Limit must be a value between 0 and 500.")
-            limit = 0
-        try:
-            offset = int(params.get("offset", 0))
-            if offset < 0:
-                raise ValueError
-        except ValueError:
-            errors.append("Offset must be a numeric value greater than or equal to 0.")
-            offset = 0
-        total = params.get("totalcount", "false").lower()
-        if total not in ("true", "false"):
-            errors.append("TotalCount must be a boolean value.")
-        if errors:
-            return _json(400, problem(400, "urn:ed-fi:api:bad-request:parameter-validation-failed",
-                                      "The request construction was invalid.", errors=errors,
-                                      legacy=self.legacy_errors))
-        return limit, offset, total == "true"
-
-    def _change_window(self, params: dict[str, str]) -> tuple[int, int]:
-        low = int(params.get("minchangeversion", 0) or 0)
-        high = int(params.get("maxchangeversion", 2**62) or 2**62)
-        return low, high
-
-    def _get_many(self, params: dict[str, str]) -> EmulatorResponse:
-        paging = self._paging(params)
-        if isinstance(paging, EmulatorResponse):
-            return paging
-        limit, offset, total = paging
-        low, high = self._change_window(params)
-        filters = {k: v for k, v in params.items() if k in (
-            "studentuniqueid", "assessmentidentifier", "namespace", "studentassessmentidentifier",
-            "reportedschoolid", "administrationdate")}
-        out = []
-        for rec in sorted(self.records_by_id.values(), key=lambda r: r.change_version if False else r.id):
-            if not low <= rec.change_version <= high:
-                continue
-            flat = {
-                "studentuniqueid": rec.body["studentReference"]["studentUniqueId"],
-                "assessmentidentifier": rec.body["assessmentReference"]["assessmentIdentifier"],
-                "namespace": rec.body["assessmentReference"]["namespace"],
-                "studentassessmentidentifier": rec.body["studentAssessmentIdentifier"],
-                "reportedschoolid": str((rec.body.get("reportedSchoolReference") or {}).get("schoolId", "")),
-                "administrationdate": rec.body.get("administrationDate", ""),
-            }
-            if all(str(flat[k]).lower() == v.lower() for k, v in filters.items()):
-                out.append(rec)
-        headers = {"Total-Count": str(len(out))} if total else {}
-        return _json(200, [r.representation() for r in out[offset:offset + limit]], headers)
-
-    def _deletes(self, params: dict[str, str]) -> EmulatorResponse:
-        paging = self._paging(params)
-        if isinstance(paging, EmulatorResponse):
-            return paging
-        limit, offset, total = paging
-        low, high = self._change_window(params)
-        rows = [d for d in self.deletes if low <= d["changeVersion"] <= high]
-        headers = {"Total-Count": str(len(rows))} if total else {}
-        return _json(200, rows[offset:offset + limit], headers)
-
-    # -- seeding over HTTP --------------------------------------------------------------------------------
-    def _seed_resource(self, method: str, resource: str, raw: bytes, params: dict[str, str]) -> EmulatorResponse:
-        ref = self.reference
-        if method == "GET":
-            listing: dict[str, list[dict[str, Any]]] = {
-                "students": [{"studentUniqueId": s} for s in sorted(ref.students)],
-                "schools": [{"schoolId": s} for s in sorted(ref.schools)],
-                "staffs": [{"staffUniqueId": s} for s in sorted(ref.staff)],
-                "assessments": [{"assessmentIdentifier": a, "namespace": n} for a, n in sorted(ref.assessments)],
-            }
-            items = listing[resource]
-            paging = self._paging(params)
-            if isinstance(paging, EmulatorResponse):
-                return paging
-            limit, offset, _ = paging
-            return _json(200, items[offset:offset + limit])
-        if method != "POST":
-            return self._not_allowed()
-        try:
-            body = json.loads(raw)
-            if resource == "students":
-                self.add_student(str(body["studentUniqueId"]))
-            elif resource == "schools":
-                self.add_school(int(body["schoolId"]))
-            elif resource == "staffs":
-                self.add_staff(str(body["staffUniqueId"]))
-            else:
-                self.add_assessment(body["assessmentIdentifier"], body["namespace"])
-        except (ValueError, KeyError, TypeError):
-            return _json(400, validation_failed({"$": ["The request body is missing its identifying values."]}))
-        return EmulatorResponse(201, {"Location": f"{self.base_url}{DATA}{resource}/{uuid.uuid4().hex}"})
-
-    # -- admin --------------------------------------------------------------------------------------------
-    def _admin(self, method: str, lowered: str, raw: bytes) -> EmulatorResponse:
-        if lowered.rstrip("/") == "/admin/faults":
-            if method == "POST":
-                try:
-                    self.faults.configure(FaultSettings.from_dict(json.loads(raw or b"{}")))
-                except (ValueError, TypeError) as exc:
-                    return _json(400, {"error": str(exc)})
-            return _json(200, self.faults.settings.to_dict())
-        if lowered.rstrip("/") == "/admin/stats":
-            return _json(200, {"requests": self.stats, "faultsInjected": self.faults.injected,
-                               "studentAssessments": len(self.records_by_id), "changeVersion": self.change_version})
-        if lowered.rstrip("/") == "/admin/reset" and method == "POST":
-            self.reset()
-            return _json(200, {"reset": True})
-        return _json(404, {"error": "unknown admin endpoint"})

@@ -266,3 +266,14 @@ def test_durable_state_survives_a_restart(tmp_path: Any) -> None:
     item = asyncio.run(write())
     again = EdfiEmulator(db_path=db)
     assert [r["id"] for r in again.records()] == [item]
+
+
+async def test_reference_resources_can_be_seeded_over_http(emu: EdfiEmulator, client: httpx.AsyncClient) -> None:
+    assert (await client.post("/data/v3/ed-fi/students", json={"studentUniqueId": "NEW1"})).status_code == 201
+    assert (await client.post("/data/v3/ed-fi/schools", json={"schoolId": 555})).status_code == 201
+    listed = (await client.get("/data/v3/ed-fi/students", params={"limit": 500})).json()
+    assert {"studentUniqueId": "NEW1"} in listed
+    body = with_(studentReference={"studentUniqueId": "NEW1"}, reportedSchoolReference={"schoolId": 555},
+                 studentAssessmentIdentifier="Math_NEW1_2024")
+    assert (await client.post(URL, json=body)).status_code == 201
+    assert (await client.post("/data/v3/ed-fi/students", json={"nope": 1})).status_code == 400
