@@ -12,13 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from streams.rules.arrays import ksde_extension, objectives
+from streams.rules.candidate import Candidate
 from streams.rules.config import DYSLEXIA_PREFIX, RuleConfig
 from streams.rules.descriptors import (
-    ASSESSMENT_REQUEST_CODES,
-    HIST_GOV_LEVELS,
-    OBJECTIVE_REPORTING_METHOD,
     descriptor_uri,
-    performance_level,
 )
 from streams.rules.state import ReferenceData, StudentState
 from streams.sis.rows import Enrollment, School, Test, TestScore
@@ -26,25 +24,10 @@ from streams.writes import NaturalKey
 
 Outcome = Literal["sent", "held", "not_reported"]
 
-HIST_GOV_STATE_CODE = "State History/Gov Assessment"
-HIST_GOV_SUBJECT = "hist/gov"
-HIST_GOV_CODES = ("01", "02", "03")
-KELPA_STATE_CODE = "Kansas English Language Proficiency Assessment (KELPA)"
 DYSLEXIA_GRADES = frozenset({"05", "06", "07", "08", "13"})
 SERVICE_PRIORITY = {"P": 0, "S": 1, "N": 2}
-RESULT_MAX_LENGTH = 35
+RESULT_MAX_LENGTH = 35  # Ed-Fi scoreResults.result
 
-# Enrollment state-reporting field reported as AssessmentRequestDescriptor, by the test's stateCode.
-REQUEST_FIELD_BY_STATE_CODE: dict[str, str] = {
-    "State Mathematics Assessment": "math_assessment_type",
-    "State English Language Arts Assessment": "reading_assessment_type",
-    "State Science Assessment": "science_assessment_type",
-    KELPA_STATE_CODE: "kelpa_exam",
-    "Comprehensive Agriculture Assessment": "comp_agric_assessment",
-    "Animal Systems Assessment": "animal_systems_assessment",
-    "Plant Systems Assessment": "plant_systems_assessment",
-}
-_REQUEST_CODES = {code.lower(): code for code in ASSESSMENT_REQUEST_CODES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,23 +66,6 @@ class Evaluation:
     # Identifiers that are not desired only because their test's scope year is now out of scope: 003 says
     # no DELETE is sent for them (Object Triggering Logic, last Delete row).
     retained: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    score: TestScore
-    test: Test            # the test the score is on
-    parent: Test          # the state-reported test (the same as ``test`` unless ``test`` is a child)
-    is_child: bool
-    day: dt.date
-    enrollment: Enrollment
-    school: School
-    said: str
-
-    @property
-    def recency(self) -> tuple[dt.date, int]:
-        # 003: the most recent result; with no date, the scoreID decides (the effective date ties).
-        return (self.day, self.score.score_id)
 
 
 class _Held(Exception):
@@ -193,7 +159,7 @@ def _resolve_test(score: TestScore, ref: ReferenceData) -> tuple[Test, Test, boo
 
 
 def _candidate(state: StudentState, score: TestScore, ref: ReferenceData, cfg: RuleConfig,
-               retained: set[str]) -> _Candidate:
+               retained: set[str]) -> Candidate:
     test, parent, is_child = _resolve_test(score, ref)
     assert parent.state_code is not None
     key = cfg.assessment_key(parent.state_code)
@@ -217,12 +183,12 @@ def _candidate(state: StudentState, score: TestScore, ref: ReferenceData, cfg: R
         raise _Held("not_reported", "grade_not_eligible",
                     f"not reported: the Dyslexia screener reports for grades 05, 06, 07, 08, 13 only "
                     f"(enrollment {enrollment.enrollment_id} is grade {enrollment.grade})")
-    return _Candidate(score, test, parent, is_child, day, enrollment, school, said)
+    return Candidate(score, test, parent, is_child, day, enrollment, school, said)
 
 
 def evaluate(state: StudentState, ref: ReferenceData, cfg: RuleConfig) -> Evaluation:
     ev = Evaluation(person_id=state.person_id)
-    groups: dict[str, list[_Candidate]] = {}
+    groups: dict[str, list[Candidate]] = {}
     for score in sorted(state.scores.values(), key=lambda s: s.score_id):
         try:
             cand = _candidate(state, score, ref, cfg, ev.retained)
@@ -249,7 +215,7 @@ def _said_if_known(state: StudentState, score: TestScore, ref: ReferenceData, cf
     return f"{key}_{state.student.state_id}_{cfg.end_year}" if key else None
 
 
-def _build_record(state: StudentState, said: str, cands: list[_Candidate], ref: ReferenceData,
+def _build_record(state: StudentState, said: str, cands: list[Candidate], ref: ReferenceData,
                   cfg: RuleConfig, ev: Evaluation) -> None:
     assert state.student is not None
     # 003 "Only one record per student Assessment": the most recent score gives the record.
@@ -277,10 +243,10 @@ def _build_record(state: StudentState, said: str, cands: list[_Candidate], ref: 
     period = _period(parent, cfg)
     if period:
         payload["period"] = period
-    objectives = _objectives(parents_of_record, primary.enrollment, cfg, used, notes)
-    if objectives:
-        payload["studentObjectiveAssessments"] = objectives
-    ext = _ksde_extension(parents_of_record, primary, ref, notes)
+    objective_results = objectives(parents_of_record, primary.enrollment, cfg, used, notes)
+    if objective_results:
+        payload["studentObjectiveAssessments"] = objective_results
+    ext = ksde_extension(parents_of_record, primary, ref, notes)
     if ext:
         payload["_ext"] = {"ksde": ext}
     used.setdefault(primary.score.score_id, "sent")
@@ -340,89 +306,6 @@ def _period(parent: Test, cfg: RuleConfig) -> dict[str, str] | None:
     if parent.end_date:
         period["endDate"] = parent.end_date.isoformat()
     return period
-
-
-def _within(enrollment: Enrollment, day: dt.date) -> bool:
-    return enrollment.active_on(day)
-
-
-def _objectives(cands: list[_Candidate], enrollment: Enrollment, cfg: RuleConfig, used: dict[int, str],
-                notes: list[str]) -> list[dict[str, Any]]:
-    parent = cands[0].parent
-    code = parent.state_code or ""
-    children = [c for c in cands if c.is_child and _within(enrollment, c.day)]
-    method = descriptor_uri("AssessmentReportingMethodDescriptor", OBJECTIVE_REPORTING_METHOD)
-    out: list[dict[str, Any]] = []
-
-    def objective(identification: str, level: str) -> dict[str, Any]:
-        return {
-            "objectiveAssessmentReference": {"assessmentIdentifier": code, "identificationCode": identification,
-                                             "namespace": cfg.namespace},
-            "performanceLevels": [{"assessmentReportingMethodDescriptor": method,
-                                   "performanceLevelDescriptor": descriptor_uri("PerformanceLevelDescriptor",
-                                                                                level)}],
-        }
-
-    if code == HIST_GOV_STATE_CODE:
-        # 003 Assessment Identifier rules, History/Gov: codes 01-03, most recent in the current enrollment,
-        # otherwise 00.
-        for ident in HIST_GOV_CODES:
-            level = HIST_GOV_LEVELS["00"]
-            mine = [c for c in children if (c.test.code or "").strip().zfill(2) == ident
-                    and (c.test.subject or "").strip().lower() == HIST_GOV_SUBJECT]
-            for c in sorted(mine, key=lambda c: c.recency, reverse=True):
-                value = (c.score.result or "").strip()
-                value = value.zfill(2) if value.isdigit() else value
-                if value in HIST_GOV_LEVELS:
-                    level = HIST_GOV_LEVELS[value]
-                    used[c.score.score_id] = "sent"
-                    break
-                notes.append(f"score {c.score.score_id} result {c.score.result!r} is not 00-06: ignored")
-            out.append(objective(ident, level))
-        return out
-    if code.startswith(DYSLEXIA_PREFIX):
-        by_code: dict[str, list[_Candidate]] = {}
-        for c in children:
-            if c.test.code:
-                by_code.setdefault(c.test.code.strip(), []).append(c)
-        for ident in sorted(by_code):
-            for c in sorted(by_code[ident], key=lambda c: c.recency, reverse=True):
-                level_code = performance_level(c.score.result or "")
-                if level_code:
-                    out.append(objective(ident, level_code))
-                    used[c.score.score_id] = "sent"
-                    break
-                notes.append(f"score {c.score.score_id} result {c.score.result!r} is not a "
-                             "PerformanceLevelDescriptor code value: not reported")
-    return out
-
-
-def _ksde_extension(cands: list[_Candidate], primary: _Candidate, ref: ReferenceData,
-                    notes: list[str]) -> dict[str, Any]:
-    """003: proctorStaffReference and assessmentRequestDescriptor (Kansas extension, see docs/rules.md)."""
-    parent = primary.parent
-    code = parent.state_code or ""
-    ext: dict[str, Any] = {}
-    if code == KELPA_STATE_CODE:
-        for c in sorted(cands, key=lambda c: c.recency, reverse=True):
-            if c.score.proctor_person_id is None:
-                continue
-            staff = ref.staff(c.score.proctor_person_id)
-            if staff is not None:
-                ext["proctorStaffReference"] = {"staffUniqueId": staff.staff_state_id}
-            else:
-                notes.append(f"proctor {c.score.proctor_person_id} not known yet")
-            break
-    attr = REQUEST_FIELD_BY_STATE_CODE.get(code)
-    if attr:
-        value = getattr(primary.enrollment, attr)
-        if value:
-            canonical = _REQUEST_CODES.get(value.strip().lower())
-            if canonical:
-                ext["assessmentRequestDescriptor"] = descriptor_uri("AssessmentRequestDescriptor", canonical)
-            else:
-                notes.append(f"assessment request '{value}' is not an AssessmentRequestDescriptor code value")
-    return ext
 
 
 def describe(decisions: Iterable[Decision]) -> list[dict[str, Any]]:
