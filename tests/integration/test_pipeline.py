@@ -8,7 +8,9 @@ import urllib.request
 from pathlib import Path
 
 from scenario import build  # type: ignore[import-not-found]
+from typer.testing import CliRunner
 
+from streams.cli.main import app
 from streams.config import load_settings
 from streams.demo.metrics_scrape import by_label, total
 from streams.demo.run import comparable
@@ -62,3 +64,5 @@ def test_worker_and_simulate_agree_and_metrics_move(tmp_path: Path) -> None:
         _, explained = get_json(base + "/explain?personID=4")
         messages = [d["message"] for d in explained["decisions"]]
         assert messages and all("marked Exclude" in m for m in messages), messages
+        cli = CliRunner().invoke(app, ["explain", "--worker", base, "--person-id", "4"])
+        assert cli.exit_code == 0 and "school 3 (Private) is marked Exclude" in cli.output, cli.output
