@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streams.emulator import admin, oauth, queries, validation
+from streams.emulator import admin, metadata, oauth, queries, validation
 from streams.emulator.faults import FaultInjector, FaultSettings
 from streams.emulator.problems import problem, validation_failed
 from streams.emulator.reference import OdsReference
@@ -209,6 +209,8 @@ class EdfiEmulator:
             return self._student_assessments(method, rest, hdrs, params, body)
         if resource in ("students", "schools", "staffs", "assessments"):
             return admin._seed_resource(self, method, resource, body, params)
+        if resource.endswith("descriptors") and method == "GET" and not rest:
+            return self._descriptor_values(resource, params)
         return _json(404, problem(404, "urn:ed-fi:api:not-found", "The specified data could not be found.",
                                   legacy=self.legacy_errors))
 
@@ -232,14 +234,20 @@ class EdfiEmulator:
         }
 
     def _metadata(self, lowered: str) -> EmulatorResponse:
-        if lowered.rstrip("/").endswith("/dependencies"):
-            order = ["/ed-fi/schools", "/ed-fi/students", "/ed-fi/staffs", "/ed-fi/assessments",
-                     "/ed-fi/studentAssessments"]
-            return _json(200, [{"resource": r, "order": i + 1, "operations": ["Create", "Update"]}
-                               for i, r in enumerate(order)])
-        swagger = f"{self.base_url}/metadata/data/v3/resources/swagger.json"
-        return _json(200, [{"name": "Resources", "endpointUri": swagger,
-                            "prefix": ""}])
+        status, body = metadata.serve(self.reference, self.base_url, lowered)
+        return _json(status, body)
+
+    def _descriptor_values(self, resource: str, params: dict[str, str]) -> EmulatorResponse:
+        paging = queries._paging(self, params)
+        if isinstance(paging, EmulatorResponse):
+            return paging
+        limit, offset, total = paging
+        page = metadata.serve_values(self.reference, resource, offset, limit)
+        if page is None:
+            return _json(404, problem(404, "urn:ed-fi:api:not-found", "The specified data could not be found.",
+                                      legacy=self.legacy_errors))
+        items, count = page
+        return _json(200, items, {"Total-Count": str(count)} if total else None)
 
     def _not_allowed(self, message: str = "The request construction was invalid.") -> EmulatorResponse:
         return _json(405, problem(405, "urn:ed-fi:api:method-not-allowed", "The request construction was invalid.",
