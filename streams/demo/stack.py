@@ -7,10 +7,11 @@ everything; leaving the block stops every process it started, also on Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
@@ -97,6 +98,16 @@ class LocalStack:
         if self.worker is not None:
             self.worker.stop()
 
+    def kill_worker(self) -> None:
+        """SIGKILL to the worker's process group (a crash: no shutdown, no flush, no commit), then reap it."""
+        import signal
+
+        if self.worker is not None and self.worker.alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.worker.proc.pid, signal.SIGKILL)
+            self.worker.proc.wait(10)
+            self.worker.stop()  # closes its log file
+
     @property
     def emulator(self) -> Any:
         return self.emulator_thread.emulator
@@ -115,6 +126,36 @@ class LocalStack:
             raise RuntimeError(f"{len(report.rejected)} events could not be encoded: {report.rejected[:3]}")
         self.echo(f"  produced {report.produced} SIS change events ({fmt}) to {len(report.by_topic)} topics")
         return report.produced
+
+    def produce_raw(self, records: Iterable[tuple[str, bytes | None, bytes | None]]) -> list[tuple[str, int, int]]:
+        """Publish ``(topic, key bytes, value bytes)`` as they are, in order (malformed input included);
+        returns ``(topic, partition, offset)`` of each record, in the same order."""
+        from streams.io.produce import make_producer
+
+        producer = make_producer(self.settings.kafka)
+        placed: list[tuple[str, int, int] | None] = []
+        errors: list[str] = []
+
+        def delivered(index: int) -> Callable[[Any, Any], None]:
+            def report(err: Any, msg: Any) -> None:
+                if err is not None:
+                    errors.append(f"{msg.topic()}: {err}")
+                else:
+                    placed[index] = (msg.topic(), msg.partition(), msg.offset())
+            return report
+
+        for topic, key, value in records:
+            placed.append(None)
+            while True:
+                try:
+                    producer.produce(topic, key=key, value=value, on_delivery=delivered(len(placed) - 1))
+                    break
+                except BufferError:
+                    producer.poll(0.1)
+            producer.poll(0)
+        if producer.flush(60) or errors or any(p is None for p in placed):
+            raise RuntimeError(f"delivery failed: {errors[:3]}")
+        return [p for p in placed if p is not None]
 
     def toggle(self, enabled: bool) -> None:
         from streams.io.control import publish_toggle
