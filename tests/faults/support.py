@@ -103,6 +103,7 @@ class Summary:
     write_attempts: int = 0
     writes_acked: int = 0
     simulate_writes: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def line(self) -> str:
         faults = ",".join(f"{k}={v}" for k, v in sorted(self.faults.items())) or "0"
@@ -111,4 +112,5 @@ class Summary:
                 f"ods_records={self.records} records_lost={self.lost} "
                 f"write_requests={self.write_attempts} (2xx {self.writes_acked}, simulate {self.simulate_writes}) "
                 f"writes_beyond_minimal={self.write_attempts - self.simulate_writes} "
-                f"acked_beyond_minimal={self.writes_acked - self.simulate_writes} seconds={self.seconds:.0f}")
+                f"acked_beyond_minimal={self.writes_acked - self.simulate_writes} seconds={self.seconds:.0f}"
+                + "".join(f" {k}={v}" for k, v in self.extra.items()))

@@ -1,0 +1,89 @@
+"""A bad day at the Ed-Fi API (issue 7, item 7): 10 % 5xx, 5 % 429 with Retry-After, 2 % requests that
+never answer in time, and tokens that expire every 20 s, on every data and token request. The worker
+retries what is retryable and refreshes its token; the final ODS equals ``simulate`` and nothing is lost
+or dead-lettered."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from history import read_lines, write_district  # type: ignore[import-not-found]
+from support import (  # type: ignore[import-not-found]
+    Summary,
+    compare,
+    encoded,
+    simulate,
+    write_config,
+    write_requests,
+)
+
+from streams.deadletters.log import read_dead_letters
+from streams.demo.metrics_scrape import by_label
+from streams.demo.stack import LocalStack
+from streams.emulator.faults import FaultSettings
+
+pytestmark = [pytest.mark.faults, pytest.mark.integration]
+
+FAULTS = FaultSettings(error_rate=0.10, throttle_rate=0.05, retry_after_seconds=1.0, timeout_rate=0.02,
+                       timeout_seconds=2.0, token_ttl_seconds=20, seed=7007)
+# The emulator holds a "timeout" request for 2 s; the worker gives up after 1 s and retries (as it would
+# against an ODS that hangs for longer than edfi.timeoutSeconds).
+WORKER_TIMEOUT_SECONDS = "1"
+BATCHES, BATCH_SPACING_SECONDS = 4, 11.0
+
+
+def test_edfi_faults_and_token_expiry_lose_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    started = time.monotonic()
+    monkeypatch.setenv("EDFI_STREAM_EDFI__TIMEOUT_SECONDS", WORKER_TIMEOUT_SECONDS)  # LocalStack copies os.environ
+    events = write_district(tmp_path / "events.jsonl")
+    config = write_config(tmp_path)
+    reference = simulate(events, config, tmp_path / "sim")
+    lines: list[str] = []
+    with LocalStack(config, events, partitions=3, echo=lines.append) as stack:
+        stack.wait_ready()
+        emulator = stack.emulator
+
+        def bad_day() -> int:
+            emulator.faults.configure(FAULTS)
+            emulator.tokens.clear()   # the token issued before the faults would live 30 min: revoke it
+            return int(emulator.stats.get("tokens_issued", 0))
+
+        tokens_before = stack.emulator_thread.call(bad_day)
+        # Paced like a school day's stream (four batches, 11 s apart), so the run outlives a token twice.
+        records = encoded(events)
+        size = -(-len(records) // BATCHES)
+        produce_started = time.monotonic()
+        for number in range(BATCHES):
+            stack.produce_raw(records[number * size:(number + 1) * size])
+            if number < BATCHES - 1:
+                time.sleep(max(0.0, produce_started + (number + 1) * BATCH_SPACING_SECONDS - time.monotonic()))
+        stack.wait_idle(240)
+        run_seconds = time.monotonic() - produce_started
+        stack.emulator_thread.call(lambda: emulator.faults.configure(FaultSettings()))
+        actual = emulator.records()
+        outcome = compare(reference.records, actual)
+        attempts, acked = write_requests(stack)
+        injected = dict(emulator.faults.injected)
+        tokens = int(emulator.stats.get("tokens_issued", 0)) - tokens_before
+        unauthorized = sum(v for k, v in emulator.stats.items() if k.endswith(" 401"))
+        retries = by_label(stack.metrics(), "edfi_stream_edfi_retries_total", "reason")
+        dead = read_dead_letters(stack.kafka_config)
+        summary = Summary("edfi-faults", events=len(read_lines(events)), seconds=time.monotonic() - started,
+                          faults=injected, records=len(actual), lost=outcome.lost, write_attempts=attempts,
+                          writes_acked=acked, simulate_writes=reference.writes,
+                          extra={"tokens_issued": tokens, "answered_401": unauthorized,
+                                 "retries": ",".join(f"{k}={v:.0f}" for k, v in sorted(retries.items()))})
+        with capsys.disabled():
+            print("\n" + summary.line())
+        log = "\n".join(lines)
+        assert injected.get("error", 0) > 0 and injected.get("throttle", 0) > 0 and injected.get("timeout", 0) > 0
+        assert sum(retries.values()) >= sum(injected.values()) - 5, (retries, injected)
+        # the revoked token was answered 401 and replaced; then a new token at least once per 20 s lifetime
+        assert unauthorized >= 1
+        assert run_seconds > 40 and tokens >= int(run_seconds // 20), (tokens, run_seconds)
+        assert outcome.lost == 0 and outcome.unexpected == 0, f"{outcome}\n{log}"
+        assert outcome.equal, log
+        assert dead == [], [d.record.get("reason") for d in dead[:5]]
