@@ -126,7 +126,9 @@ def attach_join(parts: FaustParts, cfg: RuleConfig, control: ControlState) -> Pa
                 ), key=f"{STUDENT_EVENTS}:{message.partition}:{message.offset}")
                 continue
             engine, views = engines.engine(message.partition)
-            outcome = engine.on_change(change)
+            # a row that moved between two students is routed to each: this copy is for one of them
+            only = None if record.get("broadcast") else int(message.key.decode())
+            outcome = engine.on_change(change, only_person=only)
             futures = []
             for cmd in outcome.commands:
                 futures.append(await parts.write_commands.send(

@@ -37,6 +37,8 @@ class Worker:
         attach_web(self)
         self._attach_control()
         self._attach_gauges()
+        if settings.worker.replay_from:
+            self._attach_replay(settings.worker.replay_from)
 
     @property
     def app(self) -> Any:
@@ -81,6 +83,44 @@ class Worker:
             ensure_topics(kafka.confluent_config(), [CONTROL_TOPIC], 1)
             await follow_control(self.control, consumer_factory)
 
+
+    def _attach_replay(self, replay_from: str) -> None:
+        """Rewind the SIS partitions this worker gets on its first assignment (``worker.replayFrom``).
+
+        The worker commits the rewound offsets as a group member, right before Faust seeks its streams to
+        the committed offsets; this works on every broker, including one (tansu) that refuses offset changes
+        from outside the group. The join and the egress skip what the ODS already has.
+        """
+        import datetime as dt
+
+        from streams.sis.rows import SIS_TOPICS
+
+        app = self.parts.app
+        state = {"done": False}
+
+        @app.on_rebalance_complete.connect  # type: ignore[arg-type]
+        async def rewind_once(sender: Any, **kwargs: Any) -> None:
+            if state["done"]:
+                return
+            assigned = [tp for tp in app.consumer.assignment() if tp.topic in SIS_TOPICS]
+            if not assigned:
+                return
+            offsets = dict.fromkeys(assigned, 0)
+            if replay_from != "beginning":
+                when = dt.datetime.fromisoformat(replay_from)
+                when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+                if when < dt.datetime.now(dt.UTC):  # a future time would mean "replay nothing" on tansu
+                    found = await app.consumer._consumer.offsets_for_times(  # type: ignore[attr-defined]
+                        dict.fromkeys(assigned, int(when.timestamp() * 1000)))
+                    offsets = {tp: (found[tp].offset if found.get(tp) else 0) for tp in assigned}
+            consumer: Any = app.consumer
+            await consumer._commit(offsets)
+            for tp, offset in offsets.items():
+                # Faust only commits offsets above what it last committed: forget that, then read again
+                consumer._committed_offset[tp] = None
+                await consumer.seek(tp, offset)
+            state["done"] = True
+            log.info("replay: rewound %d SIS partitions (%s)", len(offsets), replay_from)
 
     def _attach_gauges(self) -> None:
         """Table sizes, consumer lag and the toggle as gauges (lag is read in a thread: blocking admin calls)."""

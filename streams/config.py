@@ -137,6 +137,8 @@ class WorkerSettings(_Model):
     data_dir: str = "./.edfi-stream-data"
     store: str = "memory://"
     dead_letter_file: str | None = None
+    # "beginning" or an ISO time: on its first assignment the worker rewinds its SIS partitions (replay)
+    replay_from: str | None = None
 
 
 class ResyncSettings(_Model):

@@ -65,12 +65,20 @@ def produce(
 
 
 @app.command()
-def worker(config: ConfigOpt = None, verbose: bool = False) -> None:
+def worker(
+    config: ConfigOpt = None, verbose: bool = False,
+    replay_from: Annotated[str | None, typer.Option(
+        "--replay-from", help="'beginning' or an ISO time: rebuild state from the SIS topics (replay)")] = None,
+) -> None:
     """Run the Faust worker against the configured Kafka and Ed-Fi API."""
     from agents.worker import run_worker
 
     _logging(verbose)
-    run_worker(_settings(config))
+    settings = _settings(config)
+    if replay_from:
+        settings = settings.model_copy(update={"worker": settings.worker.model_copy(
+            update={"replay_from": replay_from})})
+    run_worker(settings)
 
 
 @app.command()
@@ -240,14 +248,21 @@ def resync(
 def replay(
     config: ConfigOpt = None,
     since: Annotated[str | None, typer.Option(help="ISO timestamp; default: from the beginning")] = None,
+    follow_progress: Annotated[bool, typer.Option("--follow", help="then show the replay's progress bar")] = False,
 ) -> None:
     """Rewind the worker's consumer group on the SIS topics (workers must be stopped) to rebuild its state."""
-    from streams.resync.replay import rewind
+    from streams.resync.replay import ReplayRefused, follow, rewind
 
     settings = _settings(config)
-    moved = rewind(settings, since)
+    try:
+        moved = rewind(settings, since)
+    except ReplayRefused as exc:
+        typer.secho(f"refused: {exc}", fg="red", err=True)
+        raise typer.Exit(3) from exc
     typer.echo(f"rewound {moved} partitions of group {settings.worker.app_id}; start the worker to replay "
                "(payloads the ODS already has are not sent again)")
+    if follow_progress:
+        typer.echo(f"replayed {follow(settings)} events")
 
 
 @app.command()

@@ -15,6 +15,7 @@ import datetime as dt
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from streams.broker.admin import committed_offsets
 from streams.config import Settings
 from streams.sis.rows import SIS_TOPICS
 
@@ -45,5 +46,53 @@ def rewind(settings: Settings, since: str | None = None, timeout: float = 15.0) 
         finally:
             consumer.close()
         tps = [TopicPartition(t.topic, t.partition, max(t.offset, 0)) for t in found]
-    admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, tps)])[group].result(timeout)
+    result = admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, tps)])[group].result(timeout)
+    failed = [tp for tp in result.topic_partitions if tp.error is not None]
+    if failed:
+        # tansu keeps a group whose members all left "Stable" and refuses any commit without a member
+        # (UNKNOWN_MEMBER_ID). Recreate the group: keep every other committed offset (internal topics),
+        # delete the group, then commit the kept offsets together with the rewound SIS offsets.
+        if all(tp.error is not None and "UNKNOWN_MEMBER" in str(tp.error) for tp in failed):
+            raise ReplayRefused("this broker refuses offset changes from outside the group (the embedded tansu "
+                                "broker does): start the workers with `edfi-stream worker --replay-from "
+                                "beginning` (or an ISO time) instead")
+        listed = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result(timeout)
+        keep = {(tp.topic, tp.partition): tp.offset for tp in listed.topic_partitions
+                if tp.offset >= 0 and tp.topic not in SIS_TOPICS}
+        admin.delete_consumer_groups([group])[group].result(timeout)
+        merged = [TopicPartition(t, p, o) for (t, p), o in keep.items()] + list(tps)
+        result = admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, merged)])[group].result(
+            timeout)
+        failed = [tp for tp in result.topic_partitions if tp.error is not None]
+        if failed:
+            raise ReplayRefused(f"the broker refused the new offsets: {failed[0].error}")
+    now = committed_offsets(cfg, group, SIS_TOPICS)
+    wrong = [f"{tp.topic}[{tp.partition}]" for tp in tps if now.get((tp.topic, tp.partition), tp.offset) != tp.offset]
+    if wrong:
+        raise ReplayRefused(f"the broker did not take the new offsets for {', '.join(wrong[:5])}")
     return len(tps)
+
+
+def follow(settings: Settings, poll_seconds: float = 1.0, timeout: float | None = None) -> int:
+    """Show the worker group's progress through the SIS topics (events read of total, rate, ETA) until it
+    has caught up; returns the number of events replayed."""
+    import time
+
+    from streams.broker.admin import end_offsets
+    from streams.resync.sis_state import Progress
+
+    cfg = settings.kafka.confluent_config()
+    ends = end_offsets(cfg, SIS_TOPICS)
+    start = committed_offsets(cfg, settings.worker.app_id, SIS_TOPICS)
+    total = sum(max(0, end - start.get(tp, 0)) for tp, end in ends.items())
+    progress = Progress(total, label="replay")
+    deadline = None if timeout is None else time.monotonic() + timeout
+    done = 0
+    while done < total and (deadline is None or time.monotonic() < deadline):
+        time.sleep(poll_seconds)
+        now = committed_offsets(cfg, settings.worker.app_id, SIS_TOPICS)
+        current = sum(min(now.get(tp, 0), end) - start.get(tp, 0) for tp, end in ends.items())
+        progress.advance(max(0, current - done))
+        done = max(done, current)
+    progress.finish()
+    return done

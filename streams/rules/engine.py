@@ -71,16 +71,20 @@ class RuleEngine:
                 people.append(person)
         if event.topic == "sis.students" and not people:
             people = [event.key]
+        changed = []
         for person in people:
             state = self.students.get(person) or StudentState(person)
             new_state = state.apply(event)
-            if new_state.empty:
+            if new_state is state:
+                continue  # an older change than the state holds (a replay): nothing to do
+            changed.append(person)
+            if new_state.empty and not new_state.versions:
                 if person in self.students:
                     del self.students[person]
             else:
                 self.students[person] = new_state
                 self._index_student(new_state)
-        return self._reevaluate(people, event.ts_ms)
+        return self._reevaluate(changed, event.ts_ms)
 
     def evaluate_person(self, person_id: int) -> Evaluation:
         state = self.students.get(person_id) or StudentState(person_id)

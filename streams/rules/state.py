@@ -65,13 +65,28 @@ class StudentState:
     student: Student | None = None
     enrollments: dict[int, Enrollment] = field(default_factory=dict)
     scores: dict[int, TestScore] = field(default_factory=dict)
+    # "topic:key" -> (ts_ms, seq) of the latest change applied to that row (kept after a delete), so that a
+    # replay of older changes cannot take a row back to an old version
+    versions: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
         return self.student is None and not self.enrollments and not self.scores
 
     def apply(self, event: ChangeEvent) -> StudentState:
-        """The state after ``event`` (a row of this student created, changed, moved away or deleted)."""
+        """The state after ``event`` (a row of this student created, changed, moved away or deleted).
+
+        Returns ``self`` unchanged when the event is older than what the state already holds for that row
+        (a replay): the caller then has nothing to re-evaluate."""
+        row_key = f"{event.topic}:{event.key}"
+        version = (event.ts_ms, event.seq or 0)
+        known = self.versions.get(row_key)
+        if known is not None and known > version:
+            return self
+        new = self._apply(event)
+        return replace(new, versions={**self.versions, row_key: version})
+
+    def _apply(self, event: ChangeEvent) -> StudentState:
         after = event.after
         mine = after is not None and getattr(after, "person_id", None) == self.person_id
         if event.topic == "sis.students":
@@ -98,6 +113,7 @@ class StudentState:
             "s": self.student.to_row() if self.student else None,
             "e": [e.to_row() for e in self.enrollments.values()],
             "t": [t.to_row() for t in self.scores.values()],
+            "v": {k: list(v) for k, v in self.versions.items()},
         }
 
     @classmethod
@@ -109,6 +125,7 @@ class StudentState:
             student=Student.from_row(data["s"]) if data.get("s") else None,
             enrollments={e.enrollment_id: e for e in enrollments},
             scores={s.score_id: s for s in scores},
+            versions={k: (int(v[0]), int(v[1])) for k, v in (data.get("v") or {}).items()},
         )
 
 

@@ -1,15 +1,18 @@
-"""Replay (issue 5): rewinding the worker group on the SIS topics and restarting rebuilds state from the
-topics and the recovered tables, and sends nothing the ODS already has."""
+"""Replay (issue 5): a worker started with --replay-from beginning rebuilds its state from the SIS topics
+(and its recovered tables) and sends nothing the ODS already has; `replay` against the embedded broker,
+which refuses offset changes from outside the group, says so and what to do instead."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from scenario import build  # type: ignore[import-not-found]
 
+from streams.demo.metrics_scrape import by_label
 from streams.demo.run import comparable
 from streams.demo.stack import LocalStack
-from streams.resync.replay import rewind
+from streams.resync.replay import ReplayRefused, rewind
 
 
 def writes(stack: LocalStack) -> int:
@@ -28,10 +31,16 @@ def test_replay_from_the_beginning_sends_nothing_twice(tmp_path: Path) -> None:
         sent = writes(stack)
         assert sent > 0 and len(before) == 4
         stack.stop_worker()
-        moved = rewind(stack.settings)
-        assert moved >= 6  # every partition of every SIS topic
+        with pytest.raises(ReplayRefused, match="--replay-from"):
+            rewind(stack.settings)
+        stack.env["EDFI_STREAM_WORKER__REPLAY_FROM"] = "beginning"
         stack.start_worker()
         stack.wait_ready()
         stack.wait_idle()
+        consumed = by_label(stack.metrics(), "edfi_stream_events_consumed_total", "outcome")
+        assert consumed.get("ok", 0) + consumed.get("ignored", 0) == len(events.read_text().splitlines()), (
+            "the restarted worker read every SIS event again")
+        log = (stack.workdir / "worker.log").read_text()
+        assert "replay: rewound" in log
         assert [comparable(r) for r in stack.emulator.records()] == before
         assert writes(stack) == sent, "a replay must not send payloads the ODS already has"
