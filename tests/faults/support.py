@@ -110,7 +110,8 @@ class Summary:
         return (f"FAULTS {self.test}: events={self.events} kills={self.kills} faults_injected={faults} "
                 f"poison_dead_lettered={self.poison} held_unknown_reference={self.held_unknown_reference} "
                 f"ods_records={self.records} records_lost={self.lost} "
-                f"write_requests={self.write_attempts} (2xx {self.writes_acked}, simulate {self.simulate_writes}) "
+                f"write_requests={self.write_attempts} write_requests_2xx={self.writes_acked} "
+                f"simulate_write_requests={self.simulate_writes} "
                 f"writes_beyond_minimal={self.write_attempts - self.simulate_writes} "
                 f"acked_beyond_minimal={self.writes_acked - self.simulate_writes} seconds={self.seconds:.0f}"
                 + "".join(f" {k}={v}" for k, v in self.extra.items()))
