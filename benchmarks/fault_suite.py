@@ -42,9 +42,10 @@ def main() -> int:
     results = [row for row in map(parse, proc.stdout.splitlines()) if row is not None]
     print(f"$ {' '.join(command[2:])}   ({time.monotonic() - started:.0f} s, exit {proc.returncode})")
     for row in results:
-        print(f"{row.pop('test')}:")
+        print(f"{row['test']}:")
         for name, value in row.items():
-            print(f"  {name:<24} {value}")
+            if name != "test":
+                print(f"  {name:<24} {value}")
     print(json.dumps({"exit": proc.returncode, "results": results}))
     if proc.returncode != 0:
         print(proc.stdout[-4000:], file=sys.stderr)

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,6 +28,8 @@ from streams.writes import WriteCommand
 
 DeadLetterHook = Callable[[WriteCommand, SendResult], Awaitable[None]]
 ResultHook = Callable[[WriteCommand, SendResult], None]
+
+log = logging.getLogger(__name__)
 
 
 class EgressDispatcher:
@@ -91,6 +94,14 @@ class EgressDispatcher:
             except RetryableError as exc:
                 outage_attempt += 1
                 await asyncio.sleep(self._outage.delay(outage_attempt, exc.retry_after))
+                continue
+            except Exception:
+                # Not an Ed-Fi answer but a failure of ours around the send (e.g. recording the identity
+                # map). Finishing the command here would make its offset committable with its effect
+                # unrecorded, or lost if the request never went out; the upsert is idempotent, so retry.
+                log.exception("unexpected error around a %s; the command is retried", cmd.action)
+                outage_attempt += 1
+                await asyncio.sleep(self._outage.delay(outage_attempt))
                 continue
             if result.outcome == "parked":
                 now = self._clock()
