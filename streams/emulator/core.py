@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streams.emulator import admin, metadata, oauth, queries, validation
+from streams.emulator import admin, metadata, oauth, queries, shape, validation
 from streams.emulator.faults import FaultInjector, FaultSettings
 from streams.emulator.problems import problem, validation_failed
 from streams.emulator.reference import OdsReference
@@ -50,8 +50,16 @@ class StoredRecord:
     def natural_key(self) -> tuple[str, str, str, str]:
         return natural_key(self.body)
 
-    def representation(self) -> dict[str, Any]:
-        return {"id": self.id, **self.body, "_etag": self.etag, "_lastModifiedDate": self.last_modified}
+    def representation(self, ods_shape: bool = False) -> dict[str, Any]:
+        body = shape.with_links_and_empty_collections(self.body) if ods_shape else self.body
+        return {"id": self.id, **body, "_etag": self.etag, "_lastModifiedDate": self.last_modified}
+
+
+def _guid(text: str) -> str | None:
+    try:
+        return uuid.UUID(text).hex
+    except ValueError:
+        return None
 
 
 def natural_key(body: Mapping[str, Any]) -> tuple[str, str, str, str]:
@@ -62,13 +70,16 @@ def natural_key(body: Mapping[str, Any]) -> tuple[str, str, str, str]:
 class EdfiEmulator:
     def __init__(self, *, reference: OdsReference | None = None, db_path: str | Path | None = None,
                  faults: FaultSettings | None = None, token_ttl_seconds: int = 1800, token_cap: bool = True,
-                 legacy_errors: bool = False, base_url: str = "") -> None:
+                 legacy_errors: bool = False, base_url: str = "", ods_read_shape: bool = False) -> None:
+        """``ods_read_shape``: GET answers carry ``link`` in references and every collection (``[]`` when
+        empty), as the ODS does (API-BEHAVIOUR.md 1.7); off by default, reads return what was stored."""
         self.reference = reference or OdsReference.kansas()
         self.faults = FaultInjector(faults)
         self.token_ttl_seconds = token_ttl_seconds
         self.token_cap = token_cap
         self.legacy_errors = legacy_errors
         self.base_url = base_url
+        self.ods_read_shape = ods_read_shape
         self.clients: dict[str, str] = {}
         self.tokens: dict[str, tuple[str, float]] = {}
         self.records_by_id: dict[str, StoredRecord] = {}
@@ -86,22 +97,38 @@ class EdfiEmulator:
         self.clients[key] = secret
 
     def add_student(self, student_unique_id: str) -> None:
-        self.reference.students.add(student_unique_id)
+        self._remember("student", student_unique_id)
 
     def add_school(self, school_id: int) -> None:
-        self.reference.schools.add(int(school_id))
+        self._remember("school", int(school_id))
 
     def add_staff(self, staff_unique_id: str) -> None:
-        self.reference.staff.add(staff_unique_id)
+        self._remember("staff", staff_unique_id)
 
     def add_assessment(self, identifier: str, namespace: str, objectives: Sequence[str] = ()) -> None:
-        self.reference.assessments.add((identifier, namespace))
+        self._remember("assessment", [identifier, namespace])
         for code in objectives:
-            self.reference.objectives.add((identifier, code, namespace))
+            self.add_objective_assessment(identifier, code, namespace)
+
+    def add_objective_assessment(self, identifier: str, identification_code: str, namespace: str) -> None:
+        self._remember("objective", [identifier, identification_code, namespace])
+
+    def add_descriptor(self, name: str, uri: str) -> None:
+        """``name`` like ``PerformanceLevelDescriptor``; ``uri`` = ``namespace#codeValue``."""
+        self._remember("descriptor", [name, uri])
+
+    def _remember(self, kind: str, value: Any) -> None:
+        self.reference.add(kind, value)
+        if self._db is not None:
+            self._db.execute("INSERT OR IGNORE INTO reference VALUES (?,?)", (kind, json.dumps(value)))
+            self._db.commit()
+
+    def representation(self, rec: StoredRecord) -> dict[str, Any]:
+        return rec.representation(self.ods_read_shape)
 
     def records(self) -> list[dict[str, Any]]:
         """Every stored studentAssessment as GET returns it, sorted by studentAssessmentIdentifier."""
-        reps = [r.representation() for r in list(self.records_by_id.values())]  # read from other threads too
+        reps = [self.representation(r) for r in list(self.records_by_id.values())]  # read from other threads
         return sorted(reps, key=lambda r: (r["studentAssessmentIdentifier"],
                                            r["assessmentReference"]["assessmentIdentifier"]))
 
@@ -120,7 +147,11 @@ class EdfiEmulator:
         self._db.execute("CREATE TABLE IF NOT EXISTS records (id TEXT PRIMARY KEY, body TEXT, etag TEXT, "
                          "last_modified TEXT, change_version INTEGER)")
         self._db.execute("CREATE TABLE IF NOT EXISTS deletes (change_version INTEGER, body TEXT)")
+        # students, schools, staff, assessments, descriptors added after start (over HTTP or add_*)
+        self._db.execute("CREATE TABLE IF NOT EXISTS reference (kind TEXT, value TEXT, PRIMARY KEY (kind, value))")
         self._db.commit()
+        for kind, value in self._db.execute("SELECT kind, value FROM reference"):
+            self.reference.add(kind, json.loads(value))
         for rid, body, etag, lm, cv in self._db.execute("SELECT * FROM records"):
             rec = StoredRecord(rid, json.loads(body), etag, lm, cv)
             self.records_by_id[rid] = rec
@@ -258,9 +289,19 @@ class EdfiEmulator:
                              body: bytes) -> EmulatorResponse:
         item = rest[0] if rest else None
         if item and item.lower() == "deletes":
-            return queries._deletes(self, params)
+            return queries._deletes(self, params) if method == "GET" else self._not_allowed()
         if item and item.lower() == "keychanges":
-            return _json(200, [])
+            return _json(200, []) if method == "GET" else self._not_allowed()
+        if len(rest) > 1:
+            return _json(404, problem(404, "urn:ed-fi:api:not-found", "The specified data could not be found.",
+                                      legacy=self.legacy_errors))
+        if item is not None:
+            # ODS ids are GUIDs, answered as 32 hex; the dashed form names the same item.
+            canonical = _guid(item)
+            if canonical is None and method in ("PUT", "DELETE"):
+                return _json(400, validation_failed({"$.id": [f"The value '{item}' is not valid."]},
+                                                    self.legacy_errors))
+            item = canonical or item
         if method == "GET":
             return queries._get_one(self, item, hdrs) if item else queries._get_many(self, params)
         if method == "POST":
@@ -304,10 +345,11 @@ class EdfiEmulator:
                                               "property should not be included in the request body."],
                                       legacy=self.legacy_errors))
         ext, ext_errors = validation.ksde_extension(body.get("_ext"))
-        clean = validation.strip_unknown(body)
+        conversion_errors: dict[str, list[str]] = {}
+        clean = validation.normalize(body, conversion_errors)
         clean.pop("id", None)
         errors = validation.structural_errors(clean)
-        for extra in (ext_errors, validation.duplicate_errors(clean), validation.equality_errors(clean)):
+        for extra in (conversion_errors, ext_errors, validation.duplicate_errors(clean), validation.equality_errors(clean)):
             for path, msgs in extra.items():
                 errors.setdefault(path, []).extend(msgs)
         if errors:
@@ -412,13 +454,11 @@ class EdfiEmulator:
     def _unresolved_reference(self, body: dict[str, Any], ext: dict[str, Any] | None) -> str | None:
         ref = self.reference
         assessment = body["assessmentReference"]
-        if (assessment["assessmentIdentifier"], assessment["namespace"]) not in ref.assessments and (
-                assessment["assessmentIdentifier"], assessment["namespace"].lower()) not in {
-                (a, n.lower()) for a, n in ref.assessments}:
+        if not ref.has_assessment(assessment["assessmentIdentifier"], assessment["namespace"]):
             return "Assessment"
         for soa in body.get("studentObjectiveAssessments") or []:
             oa = soa["objectiveAssessmentReference"]
-            if (oa["assessmentIdentifier"], oa["identificationCode"], oa["namespace"]) not in ref.objectives:
+            if not ref.has_objective(oa["assessmentIdentifier"], oa["identificationCode"], oa["namespace"]):
                 return "ObjectiveAssessment"
         if body["studentReference"]["studentUniqueId"] not in ref.students:
             return "Student"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 from streams.emulator.problems import problem
 from streams.emulator.responses import EmulatorResponse, _json
@@ -11,6 +12,18 @@ if TYPE_CHECKING:
     from streams.emulator.core import EdfiEmulator
 
 MAX_LIMIT = 500
+# GET-many query parameters of /ed-fi/studentAssessments (resources-ds-5.0 OpenAPI): un-nested member names.
+REFERENCE_FILTERS = {"studentuniqueid": ("studentReference", "studentUniqueId"),
+                     "assessmentidentifier": ("assessmentReference", "assessmentIdentifier"),
+                     "namespace": ("assessmentReference", "namespace"),
+                     "reportedschoolid": ("reportedSchoolReference", "schoolId"),
+                     "schoolyear": ("schoolYearTypeReference", "schoolYear")}
+ROOT_FILTERS = {name.lower(): name for name in (
+    "studentAssessmentIdentifier", "administrationEnvironmentDescriptor", "eventCircumstanceDescriptor",
+    "whenAssessedGradeLevelDescriptor", "administrationLanguageDescriptor", "platformTypeDescriptor",
+    "reasonNotTestedDescriptor", "retestIndicatorDescriptor", "administrationDate", "administrationEndDate",
+    "assessedMinutes", "eventDescription", "reportedSchoolIdentifier", "serialNumber")}
+DATE_FILTERS = ("administrationdate", "administrationenddate")
 
 
 def _get_one(emu: EdfiEmulator, item: str, hdrs: dict[str, str]) -> EmulatorResponse:
@@ -20,7 +33,7 @@ def _get_one(emu: EdfiEmulator, item: str, hdrs: dict[str, str]) -> EmulatorResp
                                   legacy=emu.legacy_errors))
     if hdrs.get("if-none-match", "").strip('"') == rec.etag:
         return EmulatorResponse(304, {"ETag": f'"{rec.etag}"'})
-    return _json(200, rec.representation(), {"ETag": f'"{rec.etag}"'})
+    return _json(200, emu.representation(rec), {"ETag": f'"{rec.etag}"'})
 
 def _paging(emu: EdfiEmulator, params: dict[str, str]) -> tuple[int, int, bool] | EmulatorResponse:
     errors = []
@@ -47,43 +60,73 @@ def _paging(emu: EdfiEmulator, params: dict[str, str]) -> tuple[int, int, bool] 
                                   legacy=emu.legacy_errors))
     return limit, offset, total == "true"
 
-def _change_window(emu: EdfiEmulator, params: dict[str, str]) -> tuple[int, int]:
-    low = int(params.get("minchangeversion", 0) or 0)
-    high = int(params.get("maxchangeversion", 2**62) or 2**62)
+def _change_window(emu: EdfiEmulator, params: dict[str, str]) -> tuple[int, int] | EmulatorResponse:
+    try:
+        low = int(params.get("minchangeversion", 0) or 0)
+        high = int(params.get("maxchangeversion", 2**62) or 2**62)
+    except ValueError:
+        return _json(400, problem(400, "urn:ed-fi:api:bad-request:parameter-validation-failed",
+                                  "The request construction was invalid.",
+                                  errors=["MinChangeVersion and MaxChangeVersion must be integers."],
+                                  legacy=emu.legacy_errors))
     return low, high
+
+
+def _instant(text: str) -> Any:
+    """A date or date-time filter value compared as an instant (zone-less means UTC, as in the ODS)."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("/", "-"))
+    except ValueError:
+        return text.strip().lower()
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _value(body: dict[str, Any], name: str) -> Any:
+    if name in REFERENCE_FILTERS:
+        ref, member = REFERENCE_FILTERS[name]
+        return (body.get(ref) or {}).get(member)
+    return body.get(ROOT_FILTERS[name])
+
+
+def _matches(rec_id: str, body: dict[str, Any], filters: dict[str, str]) -> bool:
+    for name, wanted in filters.items():
+        actual = rec_id if name == "id" else _value(body, name)
+        if actual is None:
+            return False
+        if name in DATE_FILTERS:
+            if _instant(str(actual)) != _instant(wanted):
+                return False
+        elif str(actual).lower() != wanted.strip().lower():
+            return False
+    return True
 
 def _get_many(emu: EdfiEmulator, params: dict[str, str]) -> EmulatorResponse:
     paging = _paging(emu, params)
     if isinstance(paging, EmulatorResponse):
         return paging
     limit, offset, total = paging
-    low, high = _change_window(emu, params)
-    filters = {k: v for k, v in params.items() if k in (
-        "studentuniqueid", "assessmentidentifier", "namespace", "studentassessmentidentifier",
-        "reportedschoolid", "administrationdate")}
-    out = []
-    for rec in sorted(emu.records_by_id.values(), key=lambda r: r.change_version if False else r.id):
-        if not low <= rec.change_version <= high:
-            continue
-        flat = {
-            "studentuniqueid": rec.body["studentReference"]["studentUniqueId"],
-            "assessmentidentifier": rec.body["assessmentReference"]["assessmentIdentifier"],
-            "namespace": rec.body["assessmentReference"]["namespace"],
-            "studentassessmentidentifier": rec.body["studentAssessmentIdentifier"],
-            "reportedschoolid": str((rec.body.get("reportedSchoolReference") or {}).get("schoolId", "")),
-            "administrationdate": rec.body.get("administrationDate", ""),
-        }
-        if all(str(flat[k]).lower() == v.lower() for k, v in filters.items()):
-            out.append(rec)
+    window = _change_window(emu, params)
+    if isinstance(window, EmulatorResponse):
+        return window
+    low, high = window
+    filters = {k: v for k, v in params.items() if k in REFERENCE_FILTERS or k in ROOT_FILTERS or k == "id"}
+    if "id" in filters:
+        filters["id"] = filters["id"].replace("-", "")
+    # stable order (by id) so that offset paging is repeatable (API-BEHAVIOUR.md 2.5)
+    out = [rec for rec in sorted(list(emu.records_by_id.values()), key=lambda r: r.id)
+           if low <= rec.change_version <= high and _matches(rec.id, rec.body, filters)]
     headers = {"Total-Count": str(len(out))} if total else {}
-    return _json(200, [r.representation() for r in out[offset:offset + limit]], headers)
+    return _json(200, [emu.representation(r) for r in out[offset:offset + limit]], headers)
 
 def _deletes(emu: EdfiEmulator, params: dict[str, str]) -> EmulatorResponse:
     paging = _paging(emu, params)
     if isinstance(paging, EmulatorResponse):
         return paging
     limit, offset, total = paging
-    low, high = _change_window(emu, params)
+    window = _change_window(emu, params)
+    if isinstance(window, EmulatorResponse):
+        return window
+    low, high = window
     rows = [d for d in emu.deletes if low <= d["changeVersion"] <= high]
     headers = {"Total-Count": str(len(rows))} if total else {}
     return _json(200, rows[offset:offset + limit], headers)

@@ -8,10 +8,11 @@ the SIS events; a test adds what it needs).
 
 from __future__ import annotations
 
-import json
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Any
 
 KSDE_NAMESPACE = "uri://ksde.org/Assessment/Assessment.xml"
 
@@ -54,10 +55,24 @@ KSDE_DESCRIPTORS: dict[str, tuple[str, ...]] = {
 }
 
 
+EDFI_XML_NAMESPACE = "{http://ed-fi.org/5.2.0}"
+
+
 @cache
 def default_descriptors() -> dict[str, tuple[str, ...]]:
-    text = resources.files("streams.emulator").joinpath("data/default-descriptors.json").read_text()
-    return {k: tuple(v) for k, v in json.loads(text)["descriptors"].items()}
+    """Descriptor name -> URIs (``namespace#codeValue``) of the Data Standard 5.2 default descriptor XMLs."""
+    out: dict[str, list[str]] = {}
+    folder = resources.files("streams.emulator").joinpath("data/descriptors-ds-5.2")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".xml"):
+            continue
+        for element in ET.fromstring(entry.read_bytes()):
+            name = element.tag.removeprefix(EDFI_XML_NAMESPACE)
+            namespace = element.findtext(f"{EDFI_XML_NAMESPACE}Namespace")
+            code = element.findtext(f"{EDFI_XML_NAMESPACE}CodeValue")
+            if namespace and code:
+                out.setdefault(name, []).append(f"{namespace.strip()}#{code.strip()}")
+    return {name: tuple(uris) for name, uris in out.items()}
 
 
 @dataclass
@@ -88,6 +103,32 @@ class OdsReference:
             for code in codes:
                 ref.objectives.add((identifier, code, KSDE_NAMESPACE))
         return ref
+
+    def add(self, kind: str, value: Any) -> None:
+        """Add one item by kind (the form the emulator keeps in its SQLite ``reference`` table)."""
+        if kind == "student":
+            self.students.add(str(value))
+        elif kind == "school":
+            self.schools.add(int(value))
+        elif kind == "staff":
+            self.staff.add(str(value))
+        elif kind == "assessment":
+            self.assessments.add((str(value[0]), str(value[1])))
+        elif kind == "objective":
+            self.objectives.add((str(value[0]), str(value[1]), str(value[2])))
+        elif kind == "descriptor":
+            self.add_descriptor(str(value[0]), str(value[1]))
+        else:
+            raise ValueError(f"unknown reference kind {kind!r}")
+
+    def has_assessment(self, identifier: str, namespace: str) -> bool:
+        """Namespaces compare case-insensitively (they are URIs), identifiers exactly."""
+        return (identifier, namespace) in self.assessments or any(
+            a == identifier and n.lower() == namespace.lower() for a, n in self.assessments)
+
+    def has_objective(self, identifier: str, code: str, namespace: str) -> bool:
+        return (identifier, code, namespace) in self.objectives or any(
+            a == identifier and c == code and n.lower() == namespace.lower() for a, c, n in self.objectives)
 
     def add_descriptor(self, name: str, uri: str) -> None:
         self.descriptors.setdefault(name, set()).add(uri.lower())

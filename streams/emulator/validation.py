@@ -8,7 +8,9 @@ equality constraints on nested assessment references; descriptor values that exi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -49,6 +51,67 @@ def strip_unknown(value: Any, node: dict[str, Any] | None = None) -> Any:
                 if k in props and k not in ("link", "_etag", "_lastModifiedDate")}
     if isinstance(value, list) and node.get("type") == "array":
         return [strip_unknown(v, node.get("items", {})) for v in value]
+    return value
+
+
+INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+INTEGER_TEXT = re.compile(r"^\s*[-+]?\d+\s*$")
+# What the ODS's JSON reader (Newtonsoft, DateParseHandling.DateTime) accepts for date and date-time
+# members: ISO 8601 with or without a time and zone, and "yyyy/MM/dd" (API-BEHAVIOUR.md 1.7).
+SLASH_DATE = re.compile(r"^\d{4}/\d{1,2}/\d{1,2}$")
+
+
+def _valid_date(text: str, with_time: bool) -> bool:
+    if SLASH_DATE.match(text):
+        year, month, day = (int(p) for p in text.split("/"))
+        try:
+            dt.date(year, month, day)
+        except ValueError:
+            return False
+        return True
+    try:
+        if with_time:
+            dt.datetime.fromisoformat(text.replace("z", "Z"))
+        else:
+            dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def normalize(value: Any, errors: dict[str, list[str]], node: dict[str, Any] | None = None,
+              path: str = "$") -> Any:
+    """Drop unknown members (never stored), coerce numeric and boolean strings as the ODS's JSON reader
+    does (``"schoolYear": "2024"`` is accepted, API-BEHAVIOUR.md 2.1), and report values that the reader
+    cannot convert (bad dates, integers out of their int32/int64 range) into ``errors``."""
+    node = _resolve(node or {"$ref": "#/definitions/edFi_studentAssessment"})
+    kind = node.get("type")
+    if isinstance(value, dict) and kind == "object":
+        props = node.get("properties", {})
+        return {k: normalize(v, errors, props[k], f"{path}.{k}") for k, v in value.items()
+                if k in props and k not in ("link", "_etag", "_lastModifiedDate")}
+    if isinstance(value, list) and kind == "array":
+        return [normalize(v, errors, node.get("items", {}), f"{path}[{i}]") for i, v in enumerate(value)]
+    name = path.rsplit(".", 1)[-1]
+    label = name[:1].upper() + name[1:]
+    if kind == "integer":
+        if isinstance(value, str) and INTEGER_TEXT.match(value):
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            low, high = INT_RANGES.get(node.get("format", "int64"), INT_RANGES["int64"])
+            if not low <= value <= high:
+                system = "System.Int32" if node.get("format") == "int32" else "System.Int64"
+                errors.setdefault(path, []).append(f"Error converting value {value} to type '{system}'.")
+    elif kind == "number" and isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    elif kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
+        value = value.lower() == "true"
+    elif kind == "string" and node.get("format") in ("date", "date-time") and isinstance(value, str):
+        if not _valid_date(value.strip(), node["format"] == "date-time"):
+            errors.setdefault(path, []).append(f"The value '{value}' is not valid for {label}.")
     return value
 
 
