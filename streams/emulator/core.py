@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import sqlite3
 import time
 import uuid
@@ -24,6 +25,7 @@ from streams.emulator.problems import problem, validation_failed
 from streams.emulator.reference import OdsReference
 from streams.emulator.responses import EmulatorResponse, _json
 
+log = logging.getLogger(__name__)
 DATA = "/data/v3/ed-fi/"
 RESOURCE = "studentassessments"
 MAX_LIMIT = 500
@@ -208,7 +210,12 @@ class EdfiEmulator:
                                      {"Retry-After": str(max(0, round(retry)) if retry >= 1 else retry)})
                     self._count(method, path, 429)
                     return response
-            response = self._route(method, path, lowered, hdrs, params, body)
+            try:
+                response = self._route(method, path, lowered, hdrs, params, body)
+            except Exception:  # an emulator bug answers as the ODS does for any unhandled error
+                log.exception("emulator: unhandled error on %s %s", method, path)
+                response = _json(500, problem(500, "urn:ed-fi:api:system", "An unexpected problem has occurred.",
+                                              legacy=self.legacy_errors))
         self._count(method, path, response.status)
         return response
 
@@ -238,10 +245,12 @@ class EdfiEmulator:
         rest = parts[1:]
         if resource == RESOURCE:
             return self._student_assessments(method, rest, hdrs, params, body)
-        if resource in ("students", "schools", "staffs", "assessments"):
-            return admin._seed_resource(self, method, resource, body, params)
-        if resource.endswith("descriptors") and method == "GET" and not rest:
-            return self._descriptor_values(resource, params)
+        if resource in admin.SEEDED and not rest:
+            return admin._seed_resource(self, method, resource, body, params, hdrs)
+        if resource.endswith("descriptors") and not rest:
+            if method == "POST":
+                return admin._seed_descriptor(self, parts[0], body, hdrs)
+            return self._descriptor_values(resource, params) if method == "GET" else self._not_allowed()
         return _json(404, problem(404, "urn:ed-fi:api:not-found", "The specified data could not be found.",
                                   legacy=self.legacy_errors))
 
@@ -349,7 +358,8 @@ class EdfiEmulator:
         clean = validation.normalize(body, conversion_errors)
         clean.pop("id", None)
         errors = validation.structural_errors(clean)
-        for extra in (conversion_errors, ext_errors, validation.duplicate_errors(clean), validation.equality_errors(clean)):
+        for extra in (conversion_errors, ext_errors, validation.duplicate_errors(clean),
+                      validation.equality_errors(clean)):
             for path, msgs in extra.items():
                 errors.setdefault(path, []).extend(msgs)
         if errors:

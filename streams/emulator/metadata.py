@@ -21,10 +21,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from streams.emulator.reference import KSDE_DESCRIPTORS, OdsReference, default_descriptors
+from streams.emulator.reference import OdsReference
 
 # Dependency order of what the emulator stores (API-BEHAVIOUR.md 1.9); descriptors come first in an ODS.
-RESOURCES: tuple[str, ...] = ("schools", "students", "staffs", "assessments", "studentAssessments")
+RESOURCES: tuple[str, ...] = ("schools", "students", "staffs", "assessments", "objectiveAssessments",
+                              "studentAssessments")
 # The identity of each seeded resource (name, type): enough for a loader to resolve references.
 SEEDED_IDENTITY: dict[str, tuple[str, dict[str, Any]]] = {
     "schools": ("edFi_school", {"schoolId": {"type": "integer", "format": "int64"}}),
@@ -32,6 +33,11 @@ SEEDED_IDENTITY: dict[str, tuple[str, dict[str, Any]]] = {
     "staffs": ("edFi_staff", {"staffUniqueId": {"type": "string", "maxLength": 32}}),
     "assessments": ("edFi_assessment", {"assessmentIdentifier": {"type": "string", "maxLength": 60},
                                         "namespace": {"type": "string", "maxLength": 255}}),
+    "objectiveAssessments": ("edFi_objectiveAssessment", {
+        "identificationCode": {"type": "string", "maxLength": 60},
+        "assessmentReference": {"type": "object", "required": ["assessmentIdentifier", "namespace"],
+                                "properties": {"assessmentIdentifier": {"type": "string", "maxLength": 60},
+                                               "namespace": {"type": "string", "maxLength": 255}}}}),
 }
 PAGING_PARAMETERS: list[dict[str, Any]] = [
     {"name": "offset", "in": "query", "schema": {"type": "integer", "format": "int32"}},
@@ -113,7 +119,10 @@ def resources_swagger(base_url: str) -> dict[str, Any]:
         schemas[schema] = {"type": "object", "required": list(identity), "properties": {
             "id": {"type": "string"},
             **{k: {**v, "x-Ed-Fi-isIdentity": True} for k, v in identity.items()}}}
-        paths.update(_operations(resource, schema, list(identity)))
+        query = [k for k, v in identity.items() if v["type"] != "object"]
+        if resource == "objectiveAssessments":
+            query += ["assessmentIdentifier", "namespace"]
+        paths.update(_operations(resource, schema, query))
     return _document("Resources", paths, schemas, base_url)
 
 
@@ -136,15 +145,6 @@ def descriptors_swagger(reference: OdsReference, base_url: str) -> dict[str, Any
     return _document("Descriptors", paths, schemas, base_url)
 
 
-@cache
-def _original_case() -> dict[str, str]:
-    """The reference keeps descriptor URIs lower-cased (matching is case-insensitive); a listing should show
-    them as published."""
-    uris = [uri for values in default_descriptors().values() for uri in values]
-    uris += [f"uri://ksde.org/{name}#{code}" for name, codes in KSDE_DESCRIPTORS.items() for code in codes]
-    return {uri.lower(): uri for uri in uris}
-
-
 def descriptor_values(reference: OdsReference, resource: str) -> list[dict[str, Any]] | None:
     """The items of ``/data/v3/ed-fi/<x>Descriptors``, or None when the emulated ODS has no such descriptor."""
     names = {descriptor_resource(name).lower(): name for name in reference.descriptors}
@@ -153,7 +153,7 @@ def descriptor_values(reference: OdsReference, resource: str) -> list[dict[str, 
         return None
     out = []
     for number, uri in enumerate(sorted(reference.descriptors[name]), start=1):
-        namespace, _, code = _original_case().get(uri, uri).partition("#")
+        namespace, _, code = reference.published_uri(uri).partition("#")
         out.append({f"{name[0].lower()}{name[1:]}Id": number, "id": f"{name}-{number}", "namespace": namespace,
                     "codeValue": code, "shortDescription": code[:75], "description": code})
     return out

@@ -84,6 +84,7 @@ class OdsReference:
     schools: set[int] = field(default_factory=set)
     staff: set[str] = field(default_factory=set)
     school_years: set[int] = field(default_factory=lambda: set(range(1991, 2051)))
+    published: dict[str, str] = field(default_factory=dict)   # lower-cased URI -> as first loaded
 
     @classmethod
     def kansas(cls) -> OdsReference:
@@ -132,6 +133,11 @@ class OdsReference:
 
     def add_descriptor(self, name: str, uri: str) -> None:
         self.descriptors.setdefault(name, set()).add(uri.lower())
+        self.published.setdefault(uri.lower(), uri)
+
+    def published_uri(self, lowered: str) -> str:
+        """A descriptor URI as it was loaded (matching is case-insensitive, listings show the original)."""
+        return self.published.get(lowered, lowered)
 
     def has_descriptor(self, name: str, uri: str) -> bool:
         return uri.lower() in self.descriptors.get(name, set())

@@ -25,8 +25,9 @@ OBJECTIVE_COLLECTIONS = ("performanceLevels", "scoreResults")
 LINK_NAMESPACE = uuid.UUID("5d1f2b1c-6a53-4d9e-9a0e-2f1c5e0b7a11")
 
 
-def _link(rel: str, resource: str, ref: dict[str, Any]) -> dict[str, str]:
-    key = "|".join(f"{k}={ref[k]}" for k in sorted(ref) if k != "link")
+def link_for(rel: str, resource: str, ref: dict[str, Any]) -> dict[str, str]:
+    """The link of a reference; the id is stable per key (the seeding Location uses the same id)."""
+    key = "|".join(f"{k}={str(ref[k]).lower()}" for k in sorted(ref) if k != "link")
     return {"rel": rel, "href": f"/ed-fi/{resource}/{uuid.uuid5(LINK_NAMESPACE, resource + '|' + key).hex}"}
 
 
@@ -34,7 +35,7 @@ def _add_links(node: Any) -> None:
     if isinstance(node, dict):
         for member, value in node.items():
             if member in REFERENCES and isinstance(value, dict):
-                value["link"] = _link(*REFERENCES[member], value)
+                value["link"] = link_for(*REFERENCES[member], value)
             else:
                 _add_links(value)
     elif isinstance(node, list):

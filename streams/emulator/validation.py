@@ -8,6 +8,7 @@ equality constraints on nested assessment references; descriptor values that exi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -103,15 +104,13 @@ def normalize(value: Any, errors: dict[str, list[str]], node: dict[str, Any] | N
                 system = "System.Int32" if node.get("format") == "int32" else "System.Int64"
                 errors.setdefault(path, []).append(f"Error converting value {value} to type '{system}'.")
     elif kind == "number" and isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):
             value = float(value)
-        except ValueError:
-            pass
     elif kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
         value = value.lower() == "true"
-    elif kind == "string" and node.get("format") in ("date", "date-time") and isinstance(value, str):
-        if not _valid_date(value.strip(), node["format"] == "date-time"):
-            errors.setdefault(path, []).append(f"The value '{value}' is not valid for {label}.")
+    elif (kind == "string" and node.get("format") in ("date", "date-time") and isinstance(value, str)
+          and not _valid_date(value.strip(), node["format"] == "date-time")):
+        errors.setdefault(path, []).append(f"The value '{value}' is not valid for {label}.")
     return value
 
 
