@@ -28,25 +28,6 @@ BODY: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def emu() -> EdfiEmulator:
-    emulator = EdfiEmulator()
-    emulator.add_client("key", "secret")
-    emulator.add_student("00000001")
-    emulator.add_school(101)
-    emulator.add_staff("ST1")
-    return emulator
-
-
-@pytest.fixture
-async def client(emu: EdfiEmulator) -> Any:
-    async with httpx.AsyncClient(transport=EmulatorTransport(emu), base_url="http://ods") as http:
-        token = (await http.post("/oauth/token", data={"grant_type": "client_credentials"},
-                                 auth=("key", "secret"))).json()["access_token"]
-        http.headers["Authorization"] = f"Bearer {token}"
-        yield http
-
-
 def with_(**changes: Any) -> dict[str, Any]:
     body = copy.deepcopy(BODY)
     body.update(changes)

@@ -40,3 +40,26 @@ async def test_token_write_read_and_a_dropped_connection_over_http() -> None:
             assert (await http.get("/data/v3/ed-fi/studentAssessments", headers=headers)).status_code == 200
     finally:
         await runner.cleanup()
+
+
+async def test_serving_context_manager_timeout_fault_and_seeding() -> None:
+    from streams.emulator.server import build_emulator, serving
+
+    emu = build_emulator(clients={"key": "secret"})
+    port = free_port()
+    async with serving(emu, "127.0.0.1", port) as base_url, httpx.AsyncClient(base_url=base_url) as http:
+        token = (await http.post("/oauth/token", data={"grant_type": "client_credentials"},
+                                 auth=("key", "secret"))).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        assert (await http.post("/data/v3/ed-fi/students", json={"studentUniqueId": "S1"},
+                                headers=headers)).status_code == 201
+        assert "S1" in emu.reference.students
+        await http.post("/admin/faults", json={"timeout_rate": 1.0, "timeout_seconds": 1.0})
+        with pytest.raises(httpx.ReadTimeout):
+            await http.get("/data/v3/ed-fi/studentAssessments", headers=headers, timeout=0.2)
+        await http.post("/admin/faults", json={})
+        assert (await http.get("/data/v3/ed-fi/studentAssessments", headers=headers)).json() == []
+        root = (await http.get("/")).json()
+        assert root["urls"]["oauth"] == f"{base_url}/oauth/token"
+        deps = (await http.get("/metadata/data/v3/dependencies")).json()
+        assert [d["resource"] for d in deps][-1] == "/ed-fi/studentAssessments"
