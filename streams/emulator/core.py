@@ -27,6 +27,8 @@ from streams.emulator.responses import EmulatorResponse, _json
 
 log = logging.getLogger(__name__)
 DATA = "/data/v3/ed-fi/"
+# ODS ApiSettings.OdsCorrelationIdHttpHeaderName as shipped (API-BEHAVIOUR.md 2.7): echoed in problem details
+CORRELATION_HEADER = "correlation-id"
 RESOURCE = "studentassessments"
 MAX_LIMIT = 500
 TOKEN_CAP = 15
@@ -217,6 +219,11 @@ class EdfiEmulator:
                 response = _json(500, problem(500, "urn:ed-fi:api:system", "An unexpected problem has occurred.",
                                               legacy=self.legacy_errors))
         self._count(method, path, response.status)
+        correlation = hdrs.get(CORRELATION_HEADER)
+        if correlation and response.status >= 400 and b'"correlationId"' in response.body:
+            problem_body = json.loads(response.body)
+            problem_body["correlationId"] = correlation
+            response.body = json.dumps(problem_body).encode()
         return response
 
     def _count(self, method: str, path: str, status: int) -> None:
