@@ -103,6 +103,7 @@ def attach_egress(parts: FaustParts, control: ControlState, dispatcher_factory: 
 
     @app.agent(parts.write_commands, name="edfi-stream.egress")
     async def egress(stream: Any) -> None:
+        await _track_changelog(app, parts.identity)
         async for event in stream.noack().events():
             message = event.message
             try:
@@ -137,6 +138,15 @@ def attach_egress(parts: FaustParts, control: ControlState, dispatcher_factory: 
             metrics.set_parked(holder["d"].parked_count)
 
     return egress
+
+
+async def _track_changelog(app: Any, table: Any) -> None:
+    """The identity table takes its changelog partition from the producer's metadata (``use_partitioner``).
+    Once aiokafka has sent to some topics it refreshes metadata for those topics only, so a changelog it
+    has not sent to yet drops out and every identity write fails (TypeError in ``key_partition``; seen in
+    the fault suite). Tracking the topic from the start keeps it in every refresh."""
+    producer = app.producer._ensure_producer()
+    await producer.client.add_topic(table.changelog_topic.get_topic_name())
 
 
 def _cause(result: Any) -> str:

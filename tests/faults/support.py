@@ -70,6 +70,13 @@ def pending(stack: LocalStack) -> int:
     return sum(max(0, end - done.get(tp, 0)) for tp, end in ends.items())
 
 
+def worker_errors(stack: LocalStack) -> list[str]:
+    """Lines of the worker's log that show a failure the product did not handle (none is acceptable)."""
+    text = (stack.workdir / "worker.log").read_text(errors="replace")
+    return [line[:200] for line in text.splitlines()
+            if "Task exception was never retrieved" in line or "unexpected error around" in line]
+
+
 def canonical(record: dict[str, Any]) -> str:
     return json.dumps(comparable(record), sort_keys=True)
 

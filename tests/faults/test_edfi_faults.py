@@ -15,6 +15,7 @@ from support import (  # type: ignore[import-not-found]
     compare,
     encoded,
     simulate,
+    worker_errors,
     write_config,
     write_requests,
 )
@@ -88,4 +89,5 @@ def test_edfi_faults_and_token_expiry_lose_nothing(tmp_path: Path, monkeypatch: 
         assert run_seconds > 33 and tokens >= 2, (tokens, run_seconds)
         assert outcome.lost == 0 and outcome.unexpected == 0, f"{outcome}\n{log}"
         assert outcome.equal, log
+        assert worker_errors(stack) == [], "unhandled errors in the worker log"
         assert dead == [], [d.record.get("reason") for d in dead[:5]]

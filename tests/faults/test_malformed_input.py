@@ -19,6 +19,7 @@ from support import (  # type: ignore[import-not-found]
     compare,
     encoded,
     simulate,
+    worker_errors,
     write_config,
     write_requests,
 )
@@ -95,3 +96,4 @@ def test_poison_is_dead_lettered_and_the_rest_goes_through(tmp_path: Path,
         assert all(reasons and set(reasons) <= {"student_unknown", "test_unknown"} for reasons in held.values()), held
         assert outcome.lost == 0 and outcome.unexpected == 0, f"{outcome}\n" + "\n".join(lines)
         assert outcome.equal
+        assert worker_errors(stack) == [], "unhandled errors in the worker log"

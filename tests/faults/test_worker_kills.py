@@ -16,6 +16,7 @@ from support import (  # type: ignore[import-not-found]
     encoded,
     pending,
     simulate,
+    worker_errors,
     write_config,
     write_requests,
 )
@@ -68,4 +69,5 @@ def test_sigkill_three_times_loses_nothing(tmp_path: Path, capsys: pytest.Captur
         assert all(p > 0 for p in pending_at_kill), f"a kill found the worker idle: {pending_at_kill}\n{log}"
         assert outcome.lost == 0 and outcome.unexpected == 0, f"{outcome}\n{log}"
         assert outcome.equal, log
+        assert worker_errors(stack) == [], "unhandled errors in the worker log"
         assert dead == [], "a crash must not turn work into dead letters"
