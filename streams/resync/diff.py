@@ -55,11 +55,17 @@ class ResyncPlan:
 
 
 def _comparable(body: Mapping[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in body.items() if k not in SERVER_FIELDS}
-    for ref in ("assessmentReference", "studentReference", "reportedSchoolReference"):
-        if isinstance(out.get(ref), dict):
-            out[ref] = {k: v for k, v in out[ref].items() if k != "link"}
-    return out
+    """What the ODS holds, without what the ODS adds on read: ids, etags, dates, ``link`` members at any
+    depth, and empty collections (a real ODS returns every collection, ``[]`` when empty)."""
+    def clean(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: clean(v) for k, v in value.items()
+                    if k not in SERVER_FIELDS and not (isinstance(v, list) and not v)}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    return dict(clean(body))
 
 
 def _ods_key(record: Mapping[str, Any]) -> NaturalKey:

@@ -54,3 +54,10 @@ def test_forget_of_a_reposted_record_sends_no_delete() -> None:
                                    "Q": {"k": f"State Mathematics Assessment|{NS.lower()}|Q|4"}})
     assert [(c.action, c.key) for c in commands] == [("POST", "C"), ("DELETE", "Q")]
     assert all(c.extra.get("force") for c in commands)
+
+
+def test_what_an_ods_adds_on_read_is_not_a_difference() -> None:
+    record = ods("A", "1")
+    record.update({"items": [], "accommodations": [], "performanceLevels": []})
+    record["assessmentReference"]["link"] = {"rel": "Assessment", "href": "/assessments/x"}
+    assert plan_resync({"A": desired("A", "1")}, [record], {"A": {}}).actions == []
