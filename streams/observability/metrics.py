@@ -1,28 +1,84 @@
 """Every metric of the product, defined in this one module (prometheus-client).
 
-Base units (``_seconds``, ``_total``), bounded labels (topics, fixed outcome and reason sets, HTTP method
-and status class), never a student identifier. Reasons outside the fixed sets are counted as ``other``.
+Why one module: the Grafana dashboard, the alert rules and the Helm PrometheusRule name these metrics, and a
+unit test checks that every query there names only what :data:`METRIC_NAMES` lists here.
+
+Rules kept by every metric: base units (``_seconds``, ``_total``, counts); bounded labels only (topics and
+partitions, fixed outcome/reason/action sets, HTTP method and status class); never a student, score or
+person identifier. A label value outside its fixed set is counted as ``other`` so a new or unexpected value
+can never grow a series per record.
+
+Callers use the small module-level helpers (``record_decision``, ``observe_edfi_request``, ...), which
+write to the current :class:`Metrics` instance. Tests get a fresh, isolated set with :func:`use_registry`.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
+OTHER = "other"
+
+EVENT_OUTCOMES = frozenset({"ok", "dead_letter", "ignored"})
+# "sent", or why a score was held / not reported (streams/rules/evaluate.py and the egress toggle).
 DECISION_OUTCOMES = frozenset({
-    "sent", "superseded", "no_active_enrollment", "out_of_scope_year", "excluded_school", "excluded_calendar",
-    "excluded_enrollment", "grade_not_eligible", "student_unknown", "test_unknown", "calendar_unknown",
-    "school_unknown", "not_state_reported", "not_mapped", "test_out_of_scope_year", "toggled_off",
+    "sent", "superseded", "unchanged", "no_active_enrollment", "out_of_scope_year", "excluded_school",
+    "excluded_calendar", "excluded_enrollment", "grade_not_eligible", "student_unknown", "test_unknown",
+    "calendar_unknown", "school_unknown", "not_state_reported", "not_mapped", "test_out_of_scope_year",
+    "toggled_off",
 })
-DEAD_LETTER_STAGES = frozenset({"decode", "rules", "egress"})
+WRITE_ACTIONS = frozenset({"POST", "PUT", "DELETE"})
+HTTP_METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
+STATUS_CLASSES = frozenset({"1xx", "2xx", "3xx", "4xx", "5xx", "error"})
+WRITE_OUTCOMES = frozenset({"acked", "unchanged", "dead_letter"})
+RETRY_REASONS = frozenset({"throttled", "transient"})
+TOKEN_OUTCOMES = frozenset({"ok", "rejected", "error"})
+RESYNC_ACTIONS = frozenset({"post", "put", "delete", "forget"})
+RESOURCES = frozenset({"studentAssessments"})
+TABLES = frozenset({"students", "sent", "reference", "identity"})
+DEAD_LETTER_STAGES = frozenset({"decode", "rules", "egress", "unknown"})
+# PoisonInput reasons raised by the decoders and the rules, and the last segment of the Ed-Fi problem
+# "type" urns (shared/edfi-reference/API-BEHAVIOUR.md). ``http_NNN`` is accepted as well (egress without a
+# problem type). tests/unit/observability checks that every PoisonInput reason in the code is listed.
+DEAD_LETTER_CAUSES = frozenset({
+    "bad_avro", "bad_command", "bad_date", "bad_envelope", "bad_field", "bad_json", "bad_key", "empty",
+    "missing_field", "not_an_object", "oversized_value", "unknown_op", "unknown_schema_id", "unknown_topic",
+    "unreadable_dead_letter", "egress_failed",
+    "api", "bad-request", "data-validation-failed", "key-change-not-supported", "parameter-validation-failed",
+    "dependent-item-exists", "non-unique-identity", "unresolved-reference", "identity-conflict",
+    "method-not-allowed", "not-found", "optimistic-lock-failed", "if-none-match", "authentication",
+    "too-many-tokens", "authorization", "namespace-mismatch", "incorrect-usage", "system",
+    "too-many-requests", "unauthorized", "unsupported-media-type",
+})
+_HTTP_CAUSE = re.compile(r"http_[1-5]\d\d")
+
+# End-to-end: 10 ms .. 10 min. Ed-Fi request: 5 ms .. 30 s (the client's timeout range).
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
-def _bounded(value: str, allowed: frozenset[str]) -> str:
-    return value if value in allowed else "other"
+def bounded(value: str, allowed: frozenset[str]) -> str:
+    """``value`` when it is in the fixed set, otherwise ``other``."""
+    return value if value in allowed else OTHER
+
+
+def dead_letter_cause(cause: str) -> str:
+    """A bounded cause label: last segment of an Ed-Fi urn, a known PoisonInput reason, ``http_NNN``."""
+    short = cause.rsplit(":", 1)[-1]
+    return short if short in DEAD_LETTER_CAUSES or _HTTP_CAUSE.fullmatch(short) else OTHER
+
+
+def status_class(status: int) -> str:
+    """``2xx`` .. ``5xx`` for an HTTP status, ``error`` for no response (status 0)."""
+    return f"{status // 100}xx" if 100 <= status <= 599 else "error"
 
 
 class Metrics:
+    """The product's metrics, registered in one registry (the process-wide one unless a test gives one)."""
+
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
         self.registry = registry
         self.events_consumed = Counter(
@@ -35,13 +91,15 @@ class Metrics:
             "edfi_stream_write_commands_total", "Ed-Fi write commands emitted by the rules, by action",
             ["action"], registry=registry)
         self.edfi_requests = Counter(
-            "edfi_stream_edfi_requests_total", "Ed-Fi API requests by method and status class (2xx, 4xx, 5xx, "
-            "error for no response)", ["method", "status_class"], registry=registry)
+            "edfi_stream_edfi_requests_total",
+            "Ed-Fi API requests by method and status class (2xx, 4xx, 5xx, error for no response)",
+            ["method", "status_class"], registry=registry)
         self.edfi_request_duration = Histogram(
             "edfi_stream_edfi_request_duration_seconds", "Ed-Fi API request latency", ["method"],
             buckets=REQUEST_BUCKETS, registry=registry)
         self.end_to_end = Histogram(
-            "edfi_stream_end_to_end_latency_seconds", "From the SIS change (ts_ms) to the Ed-Fi acknowledgement",
+            "edfi_stream_end_to_end_latency_seconds",
+            "From the SIS change (ts_ms) to the Ed-Fi acknowledgement",
             buckets=LATENCY_BUCKETS, registry=registry)
         self.writes_completed = Counter(
             "edfi_stream_writes_completed_total", "Write commands finished by the egress, by outcome (acked, "
@@ -68,50 +126,87 @@ class Metrics:
             "edfi_stream_resource_enabled", "1 when the resource is turned on, 0 when off", ["resource"],
             registry=registry)
         self.resync_actions = Counter(
-            "edfi_stream_resync_actions_total", "Resync actions by action (post, put, delete, forget)", ["action"],
-            registry=registry)
+            "edfi_stream_resync_actions_total", "Resync actions by action (post, put, delete, forget)",
+            ["action"], registry=registry)
 
+
+# Every metric family name this module exports, with its type (histograms also expose _bucket/_sum/_count).
+METRIC_NAMES: dict[str, str] = {
+    "edfi_stream_events_consumed_total": "counter",
+    "edfi_stream_rule_decisions_total": "counter",
+    "edfi_stream_write_commands_total": "counter",
+    "edfi_stream_edfi_requests_total": "counter",
+    "edfi_stream_edfi_request_duration_seconds": "histogram",
+    "edfi_stream_end_to_end_latency_seconds": "histogram",
+    "edfi_stream_writes_completed_total": "counter",
+    "edfi_stream_edfi_retries_total": "counter",
+    "edfi_stream_parked_writes": "gauge",
+    "edfi_stream_writes_in_flight": "gauge",
+    "edfi_stream_dead_letters_total": "counter",
+    "edfi_stream_consumer_lag_messages": "gauge",
+    "edfi_stream_table_entries": "gauge",
+    "edfi_stream_token_refreshes_total": "counter",
+    "edfi_stream_resource_enabled": "gauge",
+    "edfi_stream_resync_actions_total": "counter",
+}
 
 metrics_ = Metrics()
 
-# cause values: the short Ed-Fi error type or PoisonInput reason; bounded by keeping the last urn segment
-_CAUSE_MAX = 48
+
+def current() -> Metrics:
+    """The instance the helpers write to."""
+    return metrics_
+
+
+@contextmanager
+def use_registry(registry: CollectorRegistry | None = None) -> Iterator[Metrics]:
+    """Within the block the helpers write to a fresh :class:`Metrics` in ``registry`` (a new one if None)."""
+    global metrics_
+    previous = metrics_
+    metrics_ = Metrics(registry if registry is not None else CollectorRegistry(auto_describe=True))
+    try:
+        yield metrics_
+    finally:
+        metrics_ = previous
 
 
 def record_event(topic: str, outcome: str) -> None:
-    metrics_.events_consumed.labels(topic, outcome).inc()
+    """One SIS event consumed; ``topic`` comes from the fixed input topic list."""
+    metrics_.events_consumed.labels(topic, bounded(outcome, EVENT_OUTCOMES)).inc()
 
 
 def record_decision(outcome: str) -> None:
-    metrics_.rule_decisions.labels(_bounded(outcome, DECISION_OUTCOMES)).inc()
+    metrics_.rule_decisions.labels(bounded(outcome, DECISION_OUTCOMES)).inc()
 
 
 def record_command(action: str) -> None:
-    metrics_.write_commands.labels(action).inc()
+    metrics_.write_commands.labels(bounded(action, WRITE_ACTIONS)).inc()
 
 
 def record_dead_letter(stage: str, cause: str) -> None:
-    metrics_.dead_letters.labels(_bounded(stage, DEAD_LETTER_STAGES), cause.rsplit(":", 1)[-1][:_CAUSE_MAX]).inc()
+    metrics_.dead_letters.labels(bounded(stage, DEAD_LETTER_STAGES), dead_letter_cause(cause)).inc()
 
 
 def observe_edfi_request(method: str, status: int, seconds: float) -> None:
-    klass = f"{status // 100}xx" if status else "error"
-    metrics_.edfi_requests.labels(method, klass).inc()
-    metrics_.edfi_request_duration.labels(method).observe(seconds)
+    """One Ed-Fi HTTP request: ``status`` 0 means no response (transport error or timeout)."""
+    method = bounded(method.upper(), HTTP_METHODS)
+    metrics_.edfi_requests.labels(method, status_class(status)).inc()
+    metrics_.edfi_request_duration.labels(method).observe(max(0.0, seconds))
 
 
 def observe_write(outcome: str, source_ts_ms: int, now_ms: int) -> None:
-    metrics_.writes_completed.labels(outcome).inc()
+    """A write finished; acked and unchanged writes also observe the end-to-end latency from ``ts_ms``."""
+    metrics_.writes_completed.labels(bounded(outcome, WRITE_OUTCOMES)).inc()
     if source_ts_ms > 0 and outcome in ("acked", "unchanged"):
         metrics_.end_to_end.observe(max(0.0, (now_ms - source_ts_ms) / 1000))
 
 
 def record_retry(reason: str) -> None:
-    metrics_.retries.labels(reason).inc()
+    metrics_.retries.labels(bounded(reason, RETRY_REASONS)).inc()
 
 
 def record_token_refresh(outcome: str) -> None:
-    metrics_.token_refreshes.labels(outcome).inc()
+    metrics_.token_refreshes.labels(bounded(outcome, TOKEN_OUTCOMES)).inc()
 
 
 def set_parked(count: int) -> None:
@@ -123,16 +218,17 @@ def set_in_flight(count: int) -> None:
 
 
 def set_enabled(resource: str, enabled: bool) -> None:
-    metrics_.resource_enabled.labels(resource).set(1 if enabled else 0)
+    metrics_.resource_enabled.labels(bounded(resource, RESOURCES)).set(1 if enabled else 0)
 
 
 def set_table_size(table: str, size: int) -> None:
-    metrics_.table_size.labels(table).set(size)
+    metrics_.table_size.labels(bounded(table, TABLES)).set(size)
 
 
 def set_lag(topic: str, partition: int, lag: int) -> None:
-    metrics_.consumer_lag.labels(topic, str(partition)).set(lag)
+    """Lag of one partition; topics and partitions are bounded by the topics' configuration."""
+    metrics_.consumer_lag.labels(topic, str(partition)).set(max(0, lag))
 
 
 def record_resync(action: str) -> None:
-    metrics_.resync_actions.labels(action).inc()
+    metrics_.resync_actions.labels(bounded(action, RESYNC_ACTIONS)).inc()
