@@ -32,7 +32,8 @@ def exported(name: str) -> bool:
 
 
 def test_metric_name_parser() -> None:
-    expr = ('histogram_quantile(0.99, sum by (le, method) (rate(a_seconds_bucket{method="POST",x=~"y|z"}[5m])))'
+    expr = ('histogram_quantile(0.99, sum by (le, method) '
+            '(rate(a_seconds_bucket{method="POST",x=~"y|z"}[5m])))'
             ' / on (method) group_left sum without (pod) (b_total offset 1h) > bool 0 and c unless absent(d)')
     assert metric_names(expr) == {"a_seconds_bucket", "b_total", "c", "d"}
     assert metric_names('sum(rate(x_total[$__rate_interval])) or vector(0)') == {"x_total"}
