@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from agents.app import FaustParts, create_app
+from agents.commit_repair import attach_commit_repair
 from agents.control import ControlState, follow_control
 from agents.egress import attach_egress
 from agents.ingest import attach_ingest
@@ -16,6 +17,7 @@ from agents.join import PartitionEngines, attach_join
 from agents.web import attach_web
 from agents.wire import set_format
 from streams.config import Settings
+from streams.observability import metrics
 from streams.rules.config import RuleConfig
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ class Worker:
         self.control = ControlState()
         self.rule_config = RuleConfig.from_settings(settings)
         attach_ingest(self.parts)
+        attach_commit_repair(self.parts.app, metrics.record_commit_repair)
         self.engines: PartitionEngines = attach_join(self.parts, self.rule_config, self.control)
         self.egress_holder: dict[str, Any] = {}
         attach_egress(self.parts, self.control, self._dispatcher_factory(transport))

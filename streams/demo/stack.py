@@ -220,4 +220,6 @@ class LocalStack:
                     return
             else:
                 stable_since = None
-        raise RuntimeError(f"the pipeline did not go idle within {timeout_seconds:.0f} s")
+        tail = self.worker.tail(60) if self.worker else ""
+        raise RuntimeError(f"the pipeline did not go idle within {timeout_seconds:.0f} s; last: {last.strip()}\n"
+                           f"worker log tail:\n{tail}")

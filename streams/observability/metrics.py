@@ -125,6 +125,10 @@ class Metrics:
         self.resource_enabled = Gauge(
             "edfi_stream_resource_enabled", "1 when the resource is turned on, 0 when off", ["resource"],
             registry=registry)
+        self.commit_repairs = Counter(
+            "edfi_stream_commit_repairs_total", "Partitions read again from their committed offset because "
+            "skipped, unacknowledged messages blocked their commits (agents/commit_repair.py)", ["topic"],
+            registry=registry)
         self.resync_actions = Counter(
             "edfi_stream_resync_actions_total", "Resync actions by action (post, put, delete, forget)",
             ["action"], registry=registry)
@@ -148,6 +152,7 @@ METRIC_NAMES: dict[str, str] = {
     "edfi_stream_token_refreshes_total": "counter",
     "edfi_stream_resource_enabled": "gauge",
     "edfi_stream_resync_actions_total": "counter",
+    "edfi_stream_commit_repairs_total": "counter",
 }
 
 metrics_ = Metrics()
@@ -207,6 +212,11 @@ def record_retry(reason: str) -> None:
 
 def record_token_refresh(outcome: str) -> None:
     metrics_.token_refreshes.labels(bounded(outcome, TOKEN_OUTCOMES)).inc()
+
+
+def record_commit_repair(topic: str) -> None:
+    """``topic`` is one of the worker's own subscribed topics (a fixed set)."""
+    metrics_.commit_repairs.labels(topic).inc()
 
 
 def set_parked(count: int) -> None:

@@ -1,0 +1,158 @@
+"""Repair of input partitions whose offset commits stopped behind a hole of unacknowledged messages.
+
+Why: Faust commits a partition only up to the first run of consecutive acknowledged offsets, and stops
+for good once the oldest acknowledged offset is more than one past the committed one. That happens when
+a message is skipped without being acknowledged: at start-up, messages fetched while Faust's flow is
+suspended (table recovery) are abandoned by its fetch loop, yet their offsets count as read, so they are
+neither processed nor re-read (faust-streaming ``Consumer._drain_messages``). Seen in the SIGKILL fault
+test: the restarted worker processed every later event but committed none of them, so the lag never went
+down and every restart re-read the partition.
+
+The same drop in a small partition (all its records in that first fetch) leaves nothing acknowledged at
+all, and Faust never commits it again either.
+
+The repair: a partition whose hole has not changed for ``hold_seconds``, with no message of the hole in
+flight, is sought back to its committed offset. The skipped messages are read and processed again; so are
+the later ones, which is harmless (the rule engine ignores a change it already holds; writes are keyed and
+idempotent). Their acknowledgements fill the hole and commits resume.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+TopicPartition = Any  # Faust's TP (a named tuple of topic and partition)
+
+
+@dataclass(frozen=True)
+class PartitionAcks:
+    """What the consumer knows of one partition: its committed offset (the next one to read; None if the
+    group never committed it), the last offset its fetch loop read, the offsets acknowledged since the
+    commit, and the offsets delivered to a stream and not acknowledged yet."""
+
+    committed: int | None
+    read: int | None
+    acked: Iterable[int] = ()
+    in_flight: Iterable[int] = ()
+    end: int | None = None  # the high watermark of the last fetch (the next offset to be written)
+    queued: bool = False  # records of this partition's topic wait in a stream's buffer
+
+
+def hole(acks: PartitionAcks) -> tuple[int, int] | None:
+    """``(first, last)`` offsets that were skipped and keep Faust from committing the partition, or None.
+
+    Two signatures, both impossible for records that are merely waiting in a stream's buffer:
+
+    * acknowledged offsets two or more past the committed one (Faust tolerates one missing offset): each
+      partition is processed in order, so records before an acknowledged one that are neither acknowledged
+      nor in flight will never come;
+    * nothing acknowledged, and records read or on the broker past the committed offset, while no record
+      of the topic waits in a stream's buffer (a partition whose records all went in the dropped fetch).
+
+    A partition the group never committed has no known start; in the second case reading again starts
+    from offset 0 (the consumer's reset policy, earliest, moves that to the log start)."""
+    committed = acks.committed if acks.committed is not None and acks.committed >= 0 else None
+    acked = list(acks.acked)
+    if acked:
+        if committed is None:
+            return None
+        first, last = committed, min(acked) - 1
+        if last - first < 1:
+            return None
+    else:
+        seen = [o for o in (acks.read, None if acks.end is None else acks.end - 1) if o is not None]
+        if acks.queued or not seen:
+            return None
+        first, last = (committed if committed is not None else 0), max(seen)
+        if last < first:
+            return None
+    if any(first <= offset <= last for offset in acks.in_flight):
+        return None  # still being processed: not a hole
+    return first, last
+
+
+@dataclass
+class HoleWatch:
+    """Remembers since when each partition has shown the same hole; reports the ones held long enough."""
+
+    hold_seconds: float = 15.0
+    clock: Callable[[], float] = time.monotonic
+    _seen: dict[TopicPartition, tuple[tuple[int, int], float]] = field(default_factory=dict)
+
+    def due(self, partitions: Mapping[TopicPartition, PartitionAcks]) -> dict[TopicPartition, tuple[int, int]]:
+        now = self.clock()
+        due: dict[TopicPartition, tuple[int, int]] = {}
+        seen: dict[TopicPartition, tuple[tuple[int, int], float]] = {}
+        for tp, acks in partitions.items():
+            found = hole(acks)
+            if found is None:
+                continue
+            previous = self._seen.get(tp)
+            since = previous[1] if previous is not None and previous[0] == found else now
+            seen[tp] = (found, since)
+            if now - since >= self.hold_seconds:
+                due[tp] = found
+        self._seen = {tp: v for tp, v in seen.items() if tp not in due}
+        return due
+
+
+def partition_acks(consumer: Any, acking: Callable[[str], bool],
+                   queued: Callable[[str], bool] = lambda topic: False) -> dict[TopicPartition, PartitionAcks]:
+    """Read the acknowledgement state of the assigned partitions whose messages agents acknowledge
+    (``acking(topic)``; not the table changelogs, which Faust reads for recovery and never commits) from a
+    Faust consumer (its internals: there is no public API for them)."""
+    in_flight: dict[TopicPartition, list[int]] = {}
+    for message in list(getattr(consumer, "_unacked_messages", ())):
+        in_flight.setdefault(message.tp, []).append(message.offset)
+    return {tp: PartitionAcks(consumer._committed_offset.get(tp), consumer._read_offset.get(tp),
+                              list(consumer._acked.get(tp) or ()), in_flight.get(tp, ()), _end(consumer, tp),
+                              queued(tp.topic))
+            for tp in consumer.assignment() if acking(tp.topic)}
+
+
+def queued_topics(conductor: Any) -> Callable[[str], bool]:
+    """Whether records of a topic wait in the buffer of a stream that reads it (Faust's conductor knows the
+    channels each topic is delivered to; a channel's queue is its stream's buffer)."""
+    index = getattr(conductor, "_topic_name_index", {})
+
+    def queued(topic: str) -> bool:
+        for channel in list(index.get(topic, ())):
+            queue = getattr(channel, "_queue", None)
+            if queue is not None and queue.qsize() > 0:
+                return True
+        return False
+
+    return queued
+
+
+def _end(consumer: Any, tp: TopicPartition) -> int | None:
+    try:
+        end = consumer.highwater(tp)
+    except Exception:  # not fetched yet, or the client is between assignments
+        return None
+    return end if isinstance(end, int) and end >= 0 else None
+
+
+def attach_commit_repair(app: Any, on_repair: Callable[[str], None], hold_seconds: float = 15.0,
+                         interval_seconds: float = 5.0) -> HoleWatch:
+    watch = HoleWatch(hold_seconds)
+
+    @app.timer(interval_seconds, name="edfi-stream.commit-repair")
+    async def repair() -> None:
+        consumer = app.consumer
+        if consumer is None or getattr(app, "rebalancing", False):
+            return
+        found = partition_acks(consumer, app.topics.acks_enabled_for, queued_topics(app.topics))
+        for tp, (first, last) in watch.due(found).items():
+            log.warning("offsets %d-%d of %s/%d were skipped without being processed and block its commits: "
+                        "reading the partition again from offset %d", first, last, tp.topic, tp.partition, first)
+            await consumer.seek(tp, first)
+            on_repair(tp.topic)
+
+    return watch
