@@ -107,21 +107,13 @@ class WriteClock:
 
 # -- (a) our egress, in a child process ------------------------------------------------------------------
 async def egress_send(base_url: str, data: Path, max_in_flight: int, transport_name: str) -> dict[str, int]:
-    import httpx
-
     from streams.config import EdfiSettings
     from streams.edfi.dispatcher import EgressDispatcher
     from streams.edfi.factory import build_sender
     from streams.writes import NaturalKey, WriteCommand
 
-    settings = EdfiSettings(base_url=base_url, max_in_flight=max_in_flight)
-    transport: httpx.AsyncBaseTransport | None = None
-    if transport_name == "aiohttp":  # experiment: httpx's API over aiohttp's HTTP stack (httpx-aiohttp)
-        from httpx_aiohttp import AiohttpTransport
-
-        transport = AiohttpTransport(limits=httpx.Limits(max_connections=max_in_flight + 2))
-    sender, client = build_sender(settings, credentials=(DEMO_CLIENT[0], os.environ[SECRET_ENV]),
-                                  transport=transport)
+    settings = EdfiSettings(base_url=base_url, max_in_flight=max_in_flight, http_stack=transport_name)
+    sender, client = build_sender(settings, credentials=(DEMO_CLIENT[0], os.environ[SECRET_ENV]))
     dispatcher = EgressDispatcher(sender, max_in_flight)
     await client.check_token()
     with open(data, encoding="utf-8") as handle:
@@ -235,8 +227,8 @@ def main() -> None:
     parser.add_argument("--venv", type=Path, default=Path(tempfile.gettempdir()) / "edfi-stream-bench" / "lightbeam")
     parser.add_argument("--lightbeam-version", default="==0.1.12")
     parser.add_argument("--skip-lightbeam", action="store_true")
-    parser.add_argument("--egress-transport", choices=("httpx", "aiohttp"), default="httpx",
-                        help="aiohttp: experiment, needs the httpx-aiohttp package")
+    parser.add_argument("--egress-transport", choices=("aiohttp", "httpx"), default="aiohttp",
+                        help="edfi.httpStack of our egress (aiohttp: the default)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="egress-bench-"))
     data = write_data(work / "data", args.records)

@@ -68,6 +68,11 @@ class EdfiSettings(_Model):
     park_retry_seconds: float = 30.0
     token_refresh_margin_seconds: float = 120.0
     verify_tls: bool = True
+    # CA bundle for the ODS's TLS certificate (a private CA); unset: the system's trust store
+    ca_file: str | None = None
+    # aiohttp: httpx's API over aiohttp's connection pool (about 3x the records/s, docs/performance.md);
+    # httpx: httpx's own pool (httpcore)
+    http_stack: Literal["aiohttp", "httpx"] = "aiohttp"
 
     def credentials(self, environ: Mapping[str, str] | None = None) -> tuple[str, str]:
         env = os.environ if environ is None else environ

@@ -9,6 +9,7 @@ The transport is injectable: that is how ``simulate`` and the tests talk to the 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -24,6 +25,12 @@ from streams.edfi.retry import RetryPolicy
 RequestHook = Callable[[str, int, float], None]
 
 
+def _tls(settings: EdfiSettings) -> ssl.SSLContext | bool:
+    if not settings.verify_tls:
+        return False
+    return ssl.create_default_context(cafile=settings.ca_file) if settings.ca_file else True
+
+
 class EdfiClient:
     def __init__(self, settings: EdfiSettings, client_id: str, client_secret: str, *,
                  transport: httpx.AsyncBaseTransport | None = None, base_url: str | None = None,
@@ -34,7 +41,7 @@ class EdfiClient:
         limits = httpx.Limits(max_connections=settings.max_in_flight + 2,
                               max_keepalive_connections=settings.max_in_flight + 2)
         self.http = httpx.AsyncClient(transport=transport, timeout=settings.timeout_seconds, limits=limits,
-                                      verify=settings.verify_tls)
+                                      verify=_tls(settings))
         self.tokens = TokenProvider(self.http, f"{self.base_url}/oauth/token", client_id, client_secret,
                                     settings.token_refresh_margin_seconds, on_refresh=on_token_refresh)
         self.policy = RetryPolicy(settings.max_retries, settings.backoff_base_seconds, settings.backoff_max_seconds)

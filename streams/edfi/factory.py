@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from streams.config import EdfiSettings
+from streams.edfi.aiohttp_transport import AiohttpTransport
 from streams.edfi.client import EdfiClient
 from streams.edfi.dispatcher import DeadLetterHook, EgressDispatcher
 from streams.edfi.identity import IdentityMap
@@ -19,6 +20,9 @@ from streams.writes import WriteCommand
 def build_client(settings: EdfiSettings, *, transport: httpx.AsyncBaseTransport | None = None,
                  credentials: tuple[str, str] | None = None, base_url: str | None = None) -> EdfiClient:
     key, secret = credentials or settings.credentials()
+    if transport is None and settings.http_stack == "aiohttp":
+        verify: bool | str = (settings.ca_file or True) if settings.verify_tls else False
+        transport = AiohttpTransport(settings.max_in_flight + 2, settings.timeout_seconds, verify)
     return EdfiClient(settings, key, secret, transport=transport, base_url=base_url,
                       on_request=metrics.observe_edfi_request, on_retry=metrics.record_retry,
                       on_token_refresh=metrics.record_token_refresh)
