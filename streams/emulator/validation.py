@@ -16,6 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft7Validator
 
 IDENTITY_PATHS = (("studentAssessmentIdentifier",), ("assessmentReference", "assessmentIdentifier"),
@@ -34,6 +35,25 @@ def _schema() -> dict[str, Any]:
 @cache
 def _validator() -> Draft7Validator:
     return Draft7Validator(_schema())
+
+
+@cache
+def _accepts() -> Any:
+    """The same schema compiled to Python by fastjsonschema: about 15x faster than jsonschema on a valid
+    body, which is nearly every body. Formats are off, as in the Draft7Validator (dates are checked by
+    :func:`normalize` the way the ODS reads them), so both give the same verdict; jsonschema runs only on a
+    body this rejects, to write the ODS's detailed messages."""
+    schema = _schema()
+    root = {"$ref": "#/definitions/edFi_studentAssessment", "definitions": schema["definitions"]}
+    return fastjsonschema.compile(root, use_formats=False)
+
+
+def schema_accepts(body: dict[str, Any]) -> bool:
+    try:
+        _accepts()(body)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
 
 
 def _resolve(node: dict[str, Any]) -> dict[str, Any]:
@@ -123,7 +143,8 @@ def _json_path(path: Any) -> str:
 
 def structural_errors(body: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    for err in _validator().iter_errors(body):
+    schema_errors = [] if schema_accepts(body) else _validator().iter_errors(body)
+    for err in schema_errors:
         if err.validator == "required":
             missing = err.message.split("'")[1] if "'" in err.message else "value"
             path = _json_path([*err.absolute_path, missing])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from streams.config import Settings
+from streams.rules.descriptors import descriptor_uri
 
 # First part of studentAssessmentIdentifier for each state test of 003's Assessment Identifier table.
 # "Dyslexia Screener_*" all map to "Dyslexia" (003's example: Dyslexia_00000001_2024).
@@ -51,6 +53,13 @@ class RuleConfig:
                            for name, m in settings.score_results.items()},
             periods=dict(settings.periods),
         )
+
+    @cached_property
+    def score_result_fields(self) -> list[tuple[str, str, str]]:
+        """(SIS field, reporting method URI, result datatype URI) in field order, worked out once."""
+        return [(name, descriptor_uri("AssessmentReportingMethodDescriptor", method),
+                 descriptor_uri("ResultDatatypeTypeDescriptor", datatype))
+                for name, (method, datatype) in sorted(self.score_results.items())]
 
     def in_scope(self, day: dt.date) -> bool:
         return self.start_date <= day <= self.end_date

@@ -20,7 +20,14 @@ from typing import Any
 from streams.rules.config import RuleConfig
 from streams.rules.evaluate import Decision, Evaluation, evaluate
 from streams.rules.plan import SentRecord, plan_writes
-from streams.rules.state import REFERENCE_TOPICS, ReferenceKey, ReferenceView, StudentState, references_of
+from streams.rules.state import (
+    REFERENCE_TOPICS,
+    ReferenceKey,
+    ReferenceView,
+    StudentState,
+    references_of,
+    row_references,
+)
 from streams.sis.events import ChangeEvent
 from streams.writes import WriteCommand
 
@@ -83,7 +90,8 @@ class RuleEngine:
                     del self.students[person]
             else:
                 self.students[person] = new_state
-                self._index_student(new_state)
+                # the index only grows, and only the event's row can bring a new dependency
+                self._index_rows(person, [event.after])
         return self._reevaluate(changed, event.ts_ms)
 
     def evaluate_person(self, person_id: int) -> Evaluation:
@@ -133,6 +141,13 @@ class RuleEngine:
             return  # built lazily on the first reference event
         for key in references_of(state, self.reference):
             self._index.setdefault(key, set()).add(state.person_id)
+
+    def _index_rows(self, person: int, rows: Iterable[Any]) -> None:
+        if self._index is None:
+            return
+        for row in rows:
+            for key in row_references(row, self.reference):
+                self._index.setdefault(key, set()).add(person)
 
     def _affected_by(self, event: ChangeEvent) -> set[int]:
         index = self._ensure_index()

@@ -279,20 +279,20 @@ def _build_record(state: StudentState, said: str, cands: list[Candidate], ref: R
 def _score_results(score: TestScore, cfg: RuleConfig, notes: list[str]) -> list[dict[str, str]]:
     """003 Arrays, Score Results: the mapped score fields with a value; unmapped or empty: not reported."""
     out = []
-    for field_name, (method, datatype) in sorted(cfg.score_results.items()):
+    for field_name, method_uri, datatype_uri in cfg.score_result_fields:
         value = score.field(field_name)
-        if value is None or str(value).strip() == "":
+        if value is None:
             continue
         text = str(value).strip()
+        if not text:
+            continue
         if len(text) > RESULT_MAX_LENGTH:
             notes.append(f"{field_name} not reported: longer than {RESULT_MAX_LENGTH} characters")
             continue
-        out.append({
-            "assessmentReportingMethodDescriptor": descriptor_uri("AssessmentReportingMethodDescriptor", method),
-            "resultDatatypeTypeDescriptor": descriptor_uri("ResultDatatypeTypeDescriptor", datatype),
-            "result": text,
-        })
+        out.append({"assessmentReportingMethodDescriptor": method_uri, "resultDatatypeTypeDescriptor": datatype_uri,
+                    "result": text})
     return out
+
 
 
 def _period(parent: Test, cfg: RuleConfig) -> dict[str, str] | None:

@@ -8,7 +8,7 @@ gives the same state), so at-least-once delivery cannot corrupt it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from streams.sis.events import ChangeEvent
@@ -59,6 +59,16 @@ def reference_row_from_dict(data: Mapping[str, Any]) -> Row:
     return TOPIC_ROWS[data["topic"]][0](data["row"])
 
 
+# Short row-key prefixes of StudentState.versions (kept per row for the life of the state: short keys are
+# a large share of a worker's memory at 100,000 students, docs/performance.md)
+VERSION_PREFIX = {"sis.students": "s:", "sis.enrollments": "e:", "sis.test_scores": "t:"}
+
+
+def _compact(row: dict[str, Any]) -> dict[str, Any]:
+    """A row without its empty members: every row type reads a missing member as None (False for flags)."""
+    return {k: v for k, v in row.items() if v is not None and v is not False}
+
+
 @dataclass(frozen=True)
 class StudentState:
     person_id: int
@@ -78,41 +88,37 @@ class StudentState:
 
         Returns ``self`` unchanged when the event is older than what the state already holds for that row
         (a replay): the caller then has nothing to re-evaluate."""
-        row_key = f"{event.topic}:{event.key}"
+        row_key = f"{VERSION_PREFIX.get(event.topic, event.topic + ':')}{event.key}"
         version = (event.ts_ms, event.seq or 0)
         known = self.versions.get(row_key)
         if known is not None and known > version:
             return self
-        new = self._apply(event)
-        return replace(new, versions={**self.versions, row_key: version})
-
-    def _apply(self, event: ChangeEvent) -> StudentState:
+        versions = {**self.versions, row_key: version}
+        student, enrollments, scores = self.student, self.enrollments, self.scores
         after = event.after
         mine = after is not None and getattr(after, "person_id", None) == self.person_id
+        # one new state per event (this runs for every student event: no intermediate copies)
         if event.topic == "sis.students":
-            if event.key != self.person_id:
-                return self
-            return replace(self, student=after)  # type: ignore[arg-type]
-        if event.topic == "sis.enrollments":
-            enrollments = dict(self.enrollments)
+            if event.key == self.person_id:
+                student = after  # type: ignore[assignment]
+        elif event.topic == "sis.enrollments":
+            enrollments = dict(enrollments)
             enrollments.pop(event.key, None)
             if mine:
                 enrollments[event.key] = after  # type: ignore[assignment]
-            return replace(self, enrollments=enrollments)
-        if event.topic == "sis.test_scores":
-            scores = dict(self.scores)
+        elif event.topic == "sis.test_scores":
+            scores = dict(scores)
             scores.pop(event.key, None)
             if mine:
                 scores[event.key] = after  # type: ignore[assignment]
-            return replace(self, scores=scores)
-        return self
+        return StudentState(self.person_id, student, enrollments, scores, versions)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "p": self.person_id,
-            "s": self.student.to_row() if self.student else None,
-            "e": [e.to_row() for e in self.enrollments.values()],
-            "t": [t.to_row() for t in self.scores.values()],
+            "s": _compact(self.student.to_row()) if self.student else None,
+            "e": [_compact(e.to_row()) for e in self.enrollments.values()],
+            "t": [_compact(t.to_row()) for t in self.scores.values()],
             "v": {k: list(v) for k, v in self.versions.items()},
         }
 
@@ -133,15 +139,27 @@ def references_of(state: StudentState, ref: ReferenceData) -> set[ReferenceKey]:
     """Every reference row whose change can change this student's records (for re-evaluation)."""
     keys: set[ReferenceKey] = set()
     for score in state.scores.values():
-        keys.add(("sis.tests", score.test_id))
-        test = ref.test(score.test_id)
-        if test is not None and test.parent_id is not None:
-            keys.add(("sis.tests", test.parent_id))
-        if score.proctor_person_id is not None:
-            keys.add(("sis.staff", score.proctor_person_id))
+        keys.update(row_references(score, ref))
     for enrollment in state.enrollments.values():
-        keys.add(("sis.calendars", enrollment.calendar_id))
-        calendar = ref.calendar(enrollment.calendar_id)
-        if calendar is not None:
-            keys.add(("sis.schools", calendar.school_id))
+        keys.update(row_references(enrollment, ref))
     return keys
+
+
+def row_references(row: Row | None, ref: ReferenceData) -> list[ReferenceKey]:
+    """The reference rows one score or enrollment row depends on (its test and parent test, its proctor;
+    its calendar and that calendar's school)."""
+    if isinstance(row, TestScore):
+        keys: list[ReferenceKey] = [("sis.tests", row.test_id)]
+        test = ref.test(row.test_id)
+        if test is not None and test.parent_id is not None:
+            keys.append(("sis.tests", test.parent_id))
+        if row.proctor_person_id is not None:
+            keys.append(("sis.staff", row.proctor_person_id))
+        return keys
+    if isinstance(row, Enrollment):
+        keys = [("sis.calendars", row.calendar_id)]
+        calendar = ref.calendar(row.calendar_id)
+        if calendar is not None:
+            keys.append(("sis.schools", calendar.school_id))
+        return keys
+    return []
