@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from agents import deadletter
+from agents import deadletter, table_values
 from agents.app import FaustParts
 from agents.control import ControlState
 from agents.routing import partition_of
@@ -52,11 +52,10 @@ class PartitionEngines:
         if found is None:
             parts = self._parts
             students: BufferedTableView[StudentState] = BufferedTableView(
-                parts.students, str, lambda s: s.to_dict(), StudentState.from_dict,
+                parts.students, str, table_values.encode_student, table_values.decode_student,
                 lambda: self._people_of(partition))
             sent: BufferedTableView[dict[str, SentRecord]] = BufferedTableView(
-                parts.sent, str, lambda d: {k: v.to_dict() for k, v in d.items()},
-                lambda raw: {k: SentRecord.from_dict(v) for k, v in raw.items()})
+                parts.sent, str, table_values.encode_sent, table_values.decode_sent)
             reference: BufferedTableView[Any] = BufferedTableView(
                 parts.reference, lambda k: f"{partition}|{k[0]}|{k[1]}",
                 lambda row: reference_row_to_dict(row),
@@ -95,11 +94,11 @@ class PartitionEngines:
     def _find_person(self, score_id: int | None, said: str | None) -> int | None:
         if score_id is not None:
             for key, raw in list(self._parts.students.items()):
-                if any(row.get("scoreID") == score_id for row in raw.get("t") or ()):
+                if any(row.get("scoreID") == score_id for row in table_values.from_bytes(raw).get("t") or ()):
                     return int(key)
         if said is not None:
             for key, raw in list(self._parts.sent.items()):
-                if said in raw:
+                if said in table_values.from_bytes(raw):
                     return int(key)
         return None
 

@@ -15,20 +15,25 @@ V = TypeVar("V")
 _DELETED = object()
 
 
+DEFAULT_CACHE_SIZE = 4096
+
+
 class BufferedTableView(Generic[V]):
     """A dict-like view of part of a Faust table: ``key_of(k)`` gives the table key, values are decoded
-    with ``decode`` and encoded with ``encode``; decoded values are cached for speed."""
+    with ``decode`` and encoded with ``encode``. The ``cache_size`` most recently used decoded values are
+    kept (decoding on every event is slow; keeping every student decoded would double the memory)."""
 
     def __init__(self, table: Any, key_of: Callable[[Any], Any], encode: Callable[[V], Any],
-                 decode: Callable[[Any], V], keys_of_partition: Callable[[], Iterator[Any]] | None = None
-                 ) -> None:
+                 decode: Callable[[Any], V], keys_of_partition: Callable[[], Iterator[Any]] | None = None,
+                 cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self._table = table
         self._key_of = key_of
         self._encode = encode
         self._decode = decode
         self._keys_of_partition = keys_of_partition
         self._buffer: dict[Any, Any] = {}
-        self._cache: dict[Any, tuple[Any, V]] = {}
+        self._cache: dict[Any, tuple[Any, V]] = {}  # insertion order = least recently used first
+        self._cache_size = cache_size
 
     def get(self, key: Any, default: V | None = None) -> V | None:
         if key in self._buffer:
@@ -37,12 +42,19 @@ class BufferedTableView(Generic[V]):
         raw = self._table.get(self._key_of(key))
         if raw is None:
             return default
-        cached = self._cache.get(key)
+        cached = self._cache.pop(key, None)
         if cached is not None and cached[0] is raw:
+            self._cache[key] = cached  # now the most recently used
             return cached[1]
         decoded = self._decode(raw)
-        self._cache[key] = (raw, decoded)
+        self._remember(key, raw, decoded)
         return decoded
+
+    def _remember(self, key: Any, raw: Any, decoded: V) -> None:
+        self._cache.pop(key, None)
+        self._cache[key] = (raw, decoded)
+        if len(self._cache) > self._cache_size:
+            del self._cache[next(iter(self._cache))]
 
     def __getitem__(self, key: Any) -> V:
         value = self.get(key)
@@ -106,9 +118,8 @@ class BufferedTableView(Generic[V]):
                 if table_key in self._table:
                     del self._table[table_key]
             else:
-                raw = self._encode(value)
-                self._table[table_key] = raw
-                self._cache[key] = (self._table.get(table_key), value)
+                self._table[table_key] = self._encode(value)
+                self._remember(key, self._table.get(table_key), value)
         self._buffer.clear()
 
     def discard(self) -> None:
