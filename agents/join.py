@@ -18,7 +18,7 @@ from agents import deadletter, table_values
 from agents.app import FaustParts
 from agents.control import ControlState
 from agents.routing import partition_of
-from agents.tablestore import BufferedTableView
+from agents.tablestore import DEFAULT_CACHE_SIZE, BufferedTableView
 from agents.topics import STUDENT_EVENTS, WRITE_COMMANDS
 from agents.wire import change_from_routed, command_to_record, decode_value, encode_value
 from streams.errors import PoisonInput
@@ -34,8 +34,10 @@ log = logging.getLogger(__name__)
 class PartitionEngines:
     """One RuleEngine per partition, over views of the Faust tables restricted to that partition."""
 
-    def __init__(self, parts: FaustParts, cfg: RuleConfig, control: ControlState) -> None:
+    def __init__(self, parts: FaustParts, cfg: RuleConfig, control: ControlState,
+                 cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self._parts = parts
+        self._cache_size = cache_size
         self._cfg = cfg
         self._control = control
         self._engines: dict[int, tuple[RuleEngine, list[BufferedTableView[Any]]]] = {}
@@ -53,9 +55,9 @@ class PartitionEngines:
             parts = self._parts
             students: BufferedTableView[StudentState] = BufferedTableView(
                 parts.students, str, table_values.encode_student, table_values.decode_student,
-                lambda: self._people_of(partition))
+                lambda: self._people_of(partition), cache_size=self._cache_size)
             sent: BufferedTableView[dict[str, SentRecord]] = BufferedTableView(
-                parts.sent, str, table_values.encode_sent, table_values.decode_sent)
+                parts.sent, str, table_values.encode_sent, table_values.decode_sent, cache_size=self._cache_size)
             reference: BufferedTableView[Any] = BufferedTableView(
                 parts.reference, lambda k: f"{partition}|{k[0]}|{k[1]}",
                 lambda row: reference_row_to_dict(row),
@@ -103,9 +105,10 @@ class PartitionEngines:
         return None
 
 
-def attach_join(parts: FaustParts, cfg: RuleConfig, control: ControlState) -> PartitionEngines:
+def attach_join(parts: FaustParts, cfg: RuleConfig, control: ControlState,
+                cache_size: int = DEFAULT_CACHE_SIZE) -> PartitionEngines:
     app = parts.app
-    engines = PartitionEngines(parts, cfg, control)
+    engines = PartitionEngines(parts, cfg, control, cache_size)
     control.subscribe(lambda resource, enabled: engines.set_enabled(enabled)
                       if resource == "studentAssessments" else None)
 

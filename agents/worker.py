@@ -34,7 +34,8 @@ class Worker:
         self.rule_config = RuleConfig.from_settings(settings)
         attach_ingest(self.parts)
         attach_commit_repair(self.parts.app, metrics.record_commit_repair)
-        self.engines: PartitionEngines = attach_join(self.parts, self.rule_config, self.control)
+        self.engines: PartitionEngines = attach_join(self.parts, self.rule_config, self.control,
+                                                        settings.worker.decoded_cache_size)
         self.egress_holder: dict[str, Any] = {}
         attach_egress(self.parts, self.control, self._dispatcher_factory(transport))
         attach_web(self)

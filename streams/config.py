@@ -144,6 +144,8 @@ class WorkerSettings(_Model):
     dead_letter_file: str | None = None
     # "beginning" or an ISO time: on its first assignment the worker rewinds its SIS partitions (replay)
     replay_from: str | None = None
+    # students (and their sent records) kept decoded per partition: speed against memory (docs/performance.md)
+    decoded_cache_size: int = Field(default=4096, ge=1)
 
 
 class ResyncSettings(_Model):
