@@ -167,4 +167,7 @@ def run_worker(settings: Settings) -> None:
     import faust
 
     worker = Worker(settings)
+    # httpx logs every request at INFO: thousands of lines a second under load, a measurable share of the
+    # worker's CPU, and nothing the metrics (edfi_stream_edfi_requests_total, ..._duration_seconds) lack
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     faust.Worker(worker.app, loglevel="INFO", quiet=True).execute_from_commandline()
