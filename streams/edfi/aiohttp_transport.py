@@ -21,18 +21,13 @@ import httpx
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """``max_connections`` bounds the pool (the client keeps ``max_in_flight`` requests in flight);
-    ``verify`` is True, False, or a CA bundle path, as httpx's ``verify``."""
+    ``verify``: True (the system's trust store), False, or an SSL context (a private CA)."""
 
-    def __init__(self, max_connections: int, timeout_seconds: float, verify: bool | str = True) -> None:
+    def __init__(self, max_connections: int, timeout_seconds: float, verify: ssl.SSLContext | bool = True) -> None:
         self._max_connections = max_connections
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout_seconds,
                                               sock_read=timeout_seconds)
-        if verify is True:
-            self._ssl: ssl.SSLContext | bool = True
-        elif verify is False:
-            self._ssl = False
-        else:
-            self._ssl = ssl.create_default_context(cafile=verify)
+        self._ssl = verify
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:

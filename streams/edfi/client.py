@@ -25,7 +25,9 @@ from streams.edfi.retry import RetryPolicy
 RequestHook = Callable[[str, int, float], None]
 
 
-def _tls(settings: EdfiSettings) -> ssl.SSLContext | bool:
+def tls_verification(settings: EdfiSettings) -> ssl.SSLContext | bool:
+    """What either HTTP stack checks the API's certificate with: nothing, the system's trust store, or
+    ``edfi.caFile``."""
     if not settings.verify_tls:
         return False
     return ssl.create_default_context(cafile=settings.ca_file) if settings.ca_file else True
@@ -41,7 +43,7 @@ class EdfiClient:
         limits = httpx.Limits(max_connections=settings.max_in_flight + 2,
                               max_keepalive_connections=settings.max_in_flight + 2)
         self.http = httpx.AsyncClient(transport=transport, timeout=settings.timeout_seconds, limits=limits,
-                                      verify=_tls(settings))
+                                      verify=tls_verification(settings))
         self.tokens = TokenProvider(self.http, f"{self.base_url}/oauth/token", client_id, client_secret,
                                     settings.token_refresh_margin_seconds, on_refresh=on_token_refresh)
         self.policy = RetryPolicy(settings.max_retries, settings.backoff_base_seconds, settings.backoff_max_seconds)

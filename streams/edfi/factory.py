@@ -9,7 +9,7 @@ import httpx
 
 from streams.config import EdfiSettings
 from streams.edfi.aiohttp_transport import AiohttpTransport
-from streams.edfi.client import EdfiClient
+from streams.edfi.client import EdfiClient, tls_verification
 from streams.edfi.dispatcher import DeadLetterHook, EgressDispatcher
 from streams.edfi.identity import IdentityMap
 from streams.edfi.sender import SendResult, WriteSender
@@ -21,8 +21,8 @@ def build_client(settings: EdfiSettings, *, transport: httpx.AsyncBaseTransport 
                  credentials: tuple[str, str] | None = None, base_url: str | None = None) -> EdfiClient:
     key, secret = credentials or settings.credentials()
     if transport is None and settings.http_stack == "aiohttp":
-        verify: bool | str = (settings.ca_file or True) if settings.verify_tls else False
-        transport = AiohttpTransport(settings.max_in_flight + 2, settings.timeout_seconds, verify)
+        transport = AiohttpTransport(settings.max_in_flight + 2, settings.timeout_seconds,
+                                     tls_verification(settings))
     return EdfiClient(settings, key, secret, transport=transport, base_url=base_url,
                       on_request=metrics.observe_edfi_request, on_retry=metrics.record_retry,
                       on_token_refresh=metrics.record_token_refresh)

@@ -11,7 +11,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import sqlite3
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -19,20 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streams.emulator import admin, metadata, oauth, queries, shape, validation
+from streams.emulator import admin, metadata, oauth, queries, shape, write_checks
 from streams.emulator.faults import FaultInjector, FaultSettings
 from streams.emulator.problems import problem, validation_failed
 from streams.emulator.reference import OdsReference
 from streams.emulator.responses import EmulatorResponse, _json
+from streams.emulator.storage import SqliteStore
 
 log = logging.getLogger(__name__)
 DATA = "/data/v3/ed-fi/"
 # ODS ApiSettings.OdsCorrelationIdHttpHeaderName as shipped (API-BEHAVIOUR.md 2.7): echoed in problem details
 CORRELATION_HEADER = "correlation-id"
 RESOURCE = "studentassessments"
-MAX_LIMIT = 500
-TOKEN_CAP = 15
-UNSUPPORTED = "urn:ed-fi:api:unsupported-media-type"
 
 
 class DroppedConnection(Exception):
@@ -92,9 +89,10 @@ class EdfiEmulator:
         self.change_version = 0
         self.request_log: list[tuple[str, str, int]] = []
         self.stats: dict[str, int] = {}
-        self._db: sqlite3.Connection | None = None
+        self._store: SqliteStore | None = None
         if db_path:
-            self._open_db(Path(db_path))
+            self._store = SqliteStore(Path(db_path))
+            self._load(self._store)
 
     # -- seeding ------------------------------------------------------------------------------------------
     def add_client(self, key: str, secret: str) -> None:
@@ -123,9 +121,8 @@ class EdfiEmulator:
 
     def _remember(self, kind: str, value: Any) -> None:
         self.reference.add(kind, value)
-        if self._db is not None:
-            self._db.execute("INSERT OR IGNORE INTO reference VALUES (?,?)", (kind, json.dumps(value)))
-            self._db.commit()
+        if self._store is not None:
+            self._store.add_reference(kind, value)
 
     def representation(self, rec: StoredRecord) -> dict[str, Any]:
         return rec.representation(self.ods_read_shape)
@@ -140,41 +137,21 @@ class EdfiEmulator:
         self.records_by_id.clear()
         self.by_key.clear()
         self.deletes.clear()
-        if self._db is not None:
-            self._db.execute("DELETE FROM records")
-            self._db.execute("DELETE FROM deletes")
-            self._db.commit()
+        if self._store is not None:
+            self._store.clear()
 
     # -- durability ---------------------------------------------------------------------------------------
-    def _open_db(self, path: Path) -> None:
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
-        self._db.execute("CREATE TABLE IF NOT EXISTS records (id TEXT PRIMARY KEY, body TEXT, etag TEXT, "
-                         "last_modified TEXT, change_version INTEGER)")
-        self._db.execute("CREATE TABLE IF NOT EXISTS deletes (change_version INTEGER, body TEXT)")
-        # students, schools, staff, assessments, descriptors added after start (over HTTP or add_*)
-        self._db.execute("CREATE TABLE IF NOT EXISTS reference (kind TEXT, value TEXT, PRIMARY KEY (kind, value))")
-        self._db.commit()
-        for kind, value in self._db.execute("SELECT kind, value FROM reference"):
-            self.reference.add(kind, json.loads(value))
-        for rid, body, etag, lm, cv in self._db.execute("SELECT * FROM records"):
-            rec = StoredRecord(rid, json.loads(body), etag, lm, cv)
+    def _load(self, store: SqliteStore) -> None:
+        for kind, value in store.reference():
+            self.reference.add(kind, value)
+        for rid, body, etag, last_modified, change_version in store.records():
+            rec = StoredRecord(rid, body, etag, last_modified, change_version)
             self.records_by_id[rid] = rec
             self.by_key[rec.natural_key()] = rid
-            self.change_version = max(self.change_version, cv)
-        for cv, body in self._db.execute("SELECT * FROM deletes ORDER BY change_version"):
-            self.deletes.append(json.loads(body))
-            self.change_version = max(self.change_version, cv)
-
-    def _persist(self, rec: StoredRecord | None, deleted: dict[str, Any] | None = None) -> None:
-        if self._db is None:
-            return
-        if rec is not None:
-            self._db.execute("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?)",
-                             (rec.id, json.dumps(rec.body), rec.etag, rec.last_modified, rec.change_version))
-        if deleted is not None:
-            self._db.execute("DELETE FROM records WHERE id=?", (deleted["id"],))
-            self._db.execute("INSERT INTO deletes VALUES (?,?)", (deleted["changeVersion"], json.dumps(deleted)))
-        self._db.commit()
+            self.change_version = max(self.change_version, change_version)
+        for change_version, deleted in store.deletes():
+            self.deletes.append(deleted)
+            self.change_version = max(self.change_version, change_version)
 
     # -- entry point --------------------------------------------------------------------------------------
     async def handle(self, method: str, path: str, headers: Mapping[str, str],
@@ -338,60 +315,12 @@ class EdfiEmulator:
             return self._delete(item, hdrs)
         return self._not_allowed()
 
-    def _bad_request(self, errors: list[str], detail: str = "The request could not be processed. "
-                     "See 'errors' for details.") -> EmulatorResponse:
-        return _json(400, problem(400, "urn:ed-fi:api:bad-request", detail, errors=errors, legacy=self.legacy_errors))
-
     def _write(self, item: str | None, hdrs: dict[str, str], raw: bytes) -> EmulatorResponse:
-        if not hdrs.get("content-type", "").lower().startswith("application/json"):
-            return _json(415, problem(415, UNSUPPORTED, "The request construction was invalid.",
-                                      legacy=self.legacy_errors))
-        if not raw.strip():
-            return self._bad_request(["A non-empty request body is required."])
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return self._bad_request(["The request body is not valid JSON."])
-        if not isinstance(body, dict):
-            return self._bad_request(["The request body must be a JSON object."])
-        if item is None and body.get("id"):
-            return _json(400, problem(400, "urn:ed-fi:api:bad-request:data-validation-failed",
-                                      "The request data was constructed incorrectly.",
-                                      errors=["Resource identifiers cannot be assigned by the client. The 'id' "
-                                              "property should not be included in the request body."],
-                                      legacy=self.legacy_errors))
-        ext, ext_errors = validation.ksde_extension(body.get("_ext"))
-        conversion_errors: dict[str, list[str]] = {}
-        clean = validation.normalize(body, conversion_errors)
-        clean.pop("id", None)
-        errors = validation.structural_errors(clean)
-        for extra in (conversion_errors, ext_errors, validation.duplicate_errors(clean),
-                      validation.equality_errors(clean)):
-            for path, msgs in extra.items():
-                errors.setdefault(path, []).extend(msgs)
-        if errors:
-            return _json(400, validation_failed(errors, self.legacy_errors))
-        descriptor_errors: dict[str, list[str]] = {}
-        targets = validation.descriptor_values(clean)
-        if ext and "assessmentRequestDescriptor" in ext:
-            targets.append(("$._ext.ksde.assessmentRequestDescriptor", "AssessmentRequestDescriptor",
-                            ext["assessmentRequestDescriptor"]))
-        for path, name, value in targets:
-            if "#" not in value:
-                descriptor_errors.setdefault(path, []).append(
-                    f"{name} value '{value}' is not a valid value for use as a descriptor (a '#' is expected to "
-                    "delineate the namespace and code value portions).")
-            elif not self.reference.has_descriptor(name, value):
-                descriptor_errors.setdefault(path, []).append(f"{name} value '{value}' does not exist.")
-        if descriptor_errors:
-            return _json(400, validation_failed(descriptor_errors, self.legacy_errors))
-        unresolved = self._unresolved_reference(clean, ext)
-        if unresolved:
-            return _json(409, problem(409, "urn:ed-fi:api:data-conflict:unresolved-reference",
-                                      f"The referenced '{unresolved}' item does not exist.", legacy=self.legacy_errors)
-                         if not self.legacy_errors else
-                         {"message": f"The value supplied for the related '{unresolved.lower()}' resource "
-                                     "does not exist."})
+        checked = write_checks.check_body(raw, hdrs.get("content-type", ""), item is None, self.reference,
+                                          self.legacy_errors)
+        if isinstance(checked, EmulatorResponse):
+            return checked
+        clean, ext = checked
         if ext:
             clean["_ext"] = {"ksde": ext}
         key = natural_key(clean)
@@ -435,7 +364,8 @@ class EdfiEmulator:
         rec = StoredRecord(rid, body, etag, now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), self.change_version)
         self.records_by_id[rid] = rec
         self.by_key[rec.natural_key()] = rid
-        self._persist(rec)
+        if self._store is not None:
+            self._store.save_record(rec.id, rec.body, rec.etag, rec.last_modified, rec.change_version)
         return rec
 
     def _delete(self, item: str, hdrs: dict[str, str]) -> EmulatorResponse:
@@ -453,7 +383,8 @@ class EdfiEmulator:
             "studentUniqueId": student["studentUniqueId"], "assessmentIdentifier": ref["assessmentIdentifier"],
             "namespace": ref["namespace"], "studentAssessmentIdentifier": rec.body["studentAssessmentIdentifier"]}}
         self.deletes.append(deleted)
-        self._persist(None, deleted)
+        if self._store is not None:
+            self._store.save_delete(deleted)
         return EmulatorResponse(204)
 
     def _if_match(self, hdrs: dict[str, str], rec: StoredRecord) -> bool:
@@ -467,26 +398,3 @@ class EdfiEmulator:
 
     def _location(self, rid: str) -> str:
         return f"{self.base_url.rstrip('/')}{DATA}studentAssessments/{rid}"
-
-    def _unresolved_reference(self, body: dict[str, Any], ext: dict[str, Any] | None) -> str | None:
-        ref = self.reference
-        assessment = body["assessmentReference"]
-        if not ref.has_assessment(assessment["assessmentIdentifier"], assessment["namespace"]):
-            return "Assessment"
-        for soa in body.get("studentObjectiveAssessments") or []:
-            oa = soa["objectiveAssessmentReference"]
-            if not ref.has_objective(oa["assessmentIdentifier"], oa["identificationCode"], oa["namespace"]):
-                return "ObjectiveAssessment"
-        if body["studentReference"]["studentUniqueId"] not in ref.students:
-            return "Student"
-        school = body.get("reportedSchoolReference")
-        if school is not None and school.get("schoolId") not in ref.schools:
-            return "School"
-        year = body.get("schoolYearTypeReference")
-        if year is not None and year.get("schoolYear") not in ref.school_years:
-            return "SchoolYearType"
-        proctor = (ext or {}).get("proctorStaffReference")
-        if proctor is not None and proctor.get("staffUniqueId") not in ref.staff:
-            return "Staff"
-        return None
-

@@ -9,20 +9,19 @@ import time
 import urllib.parse
 from typing import TYPE_CHECKING
 
-from streams.emulator.problems import problem
+from streams.emulator.problems import UNSUPPORTED_MEDIA_TYPE, problem
 from streams.emulator.responses import EmulatorResponse, _json
 
 if TYPE_CHECKING:
     from streams.emulator.core import EdfiEmulator
 
 TOKEN_CAP = 15
-UNSUPPORTED = "urn:ed-fi:api:unsupported-media-type"
 
 
 def _token(emu: EdfiEmulator, method: str, hdrs: dict[str, str], body: bytes) -> EmulatorResponse:
     ctype = hdrs.get("content-type", "")
     if not ctype:
-        return _json(415, problem(415, UNSUPPORTED, "The request construction was invalid."))
+        return _json(415, problem(415, UNSUPPORTED_MEDIA_TYPE, "The request construction was invalid."))
     fields: dict[str, str] = {}
     try:
         if "json" in ctype:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+UNSUPPORTED_MEDIA_TYPE = "urn:ed-fi:api:unsupported-media-type"
+
 TITLES = {
     "urn:ed-fi:api:bad-request": "Bad Request",
     "urn:ed-fi:api:bad-request:data-validation-failed": "Data Validation Failed",

@@ -100,15 +100,23 @@ def _matches(rec_id: str, body: dict[str, Any], filters: dict[str, str]) -> bool
             return False
     return True
 
-def _get_many(emu: EdfiEmulator, params: dict[str, str]) -> EmulatorResponse:
+def _page_and_window(emu: EdfiEmulator, params: dict[str, str]
+                     ) -> tuple[int, int, bool, int, int] | EmulatorResponse:
+    """(limit, offset, totalCount wanted, lowest and highest change version), or the error answer."""
     paging = _paging(emu, params)
     if isinstance(paging, EmulatorResponse):
         return paging
-    limit, offset, total = paging
     window = _change_window(emu, params)
     if isinstance(window, EmulatorResponse):
         return window
-    low, high = window
+    return (*paging, *window)
+
+
+def _get_many(emu: EdfiEmulator, params: dict[str, str]) -> EmulatorResponse:
+    query = _page_and_window(emu, params)
+    if isinstance(query, EmulatorResponse):
+        return query
+    limit, offset, total, low, high = query
     filters = {k: v for k, v in params.items() if k in REFERENCE_FILTERS or k in ROOT_FILTERS or k == "id"}
     if "id" in filters:
         filters["id"] = filters["id"].replace("-", "")
@@ -119,14 +127,10 @@ def _get_many(emu: EdfiEmulator, params: dict[str, str]) -> EmulatorResponse:
     return _json(200, [emu.representation(r) for r in out[offset:offset + limit]], headers)
 
 def _deletes(emu: EdfiEmulator, params: dict[str, str]) -> EmulatorResponse:
-    paging = _paging(emu, params)
-    if isinstance(paging, EmulatorResponse):
-        return paging
-    limit, offset, total = paging
-    window = _change_window(emu, params)
-    if isinstance(window, EmulatorResponse):
-        return window
-    low, high = window
+    query = _page_and_window(emu, params)
+    if isinstance(query, EmulatorResponse):
+        return query
+    limit, offset, total, low, high = query
     rows = [d for d in emu.deletes if low <= d["changeVersion"] <= high]
     headers = {"Total-Count": str(len(rows))} if total else {}
     return _json(200, rows[offset:offset + limit], headers)

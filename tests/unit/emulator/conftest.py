@@ -4,45 +4,29 @@ httpx client holding a token, through the in-process transport."""
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from streams.emulator.core import EdfiEmulator
-from streams.emulator.transport import EmulatorTransport
+sys.path.insert(0, str(Path(__file__).parent))
 
-NS = "uri://ksde.org/Assessment/Assessment.xml"
-SAMPLE: dict[str, Any] = {
-    "studentAssessmentIdentifier": "Math_00000001_2024",
-    "assessmentReference": {"assessmentIdentifier": "State Mathematics Assessment", "namespace": NS},
-    "studentReference": {"studentUniqueId": "00000001"},
-    "reportedSchoolReference": {"schoolId": 101},
-    "administrationDate": "2024-03-20T00:00:00Z",
-    "scoreResults": [{"assessmentReportingMethodDescriptor":
-                      "uri://ed-fi.org/AssessmentReportingMethodDescriptor#Scale score",
-                      "resultDatatypeTypeDescriptor": "uri://ed-fi.org/ResultDatatypeTypeDescriptor#Integer",
-                      "result": "250"}],
-}
+from emulator_sample import SAMPLE, seeded_emulator, token_client  # type: ignore[import-not-found]
+
+from streams.emulator.core import EdfiEmulator
 
 
 @pytest.fixture
 def emu() -> EdfiEmulator:
-    emulator = EdfiEmulator()
-    emulator.add_client("key", "secret")
-    emulator.add_student("00000001")
-    emulator.add_school(101)
-    emulator.add_staff("ST1")
-    return emulator
+    return seeded_emulator()  # type: ignore[no-any-return]
 
 
 @pytest.fixture
 async def client(emu: EdfiEmulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=EmulatorTransport(emu), base_url="http://ods") as http:
-        token = (await http.post("/oauth/token", data={"grant_type": "client_credentials"},
-                                 auth=("key", "secret"))).json()["access_token"]
-        http.headers["Authorization"] = f"Bearer {token}"
+    async with token_client(emu) as http:
         yield http
 
 

@@ -8,24 +8,14 @@ from typing import Any
 
 import httpx
 import pytest
+from emulator_sample import NS, SAMPLE, seeded_emulator, token_client  # type: ignore[import-not-found]
 
 from streams.emulator.core import EdfiEmulator
 from streams.emulator.faults import FaultSettings
 from streams.emulator.transport import EmulatorTransport
 
-NS = "uri://ksde.org/Assessment/Assessment.xml"
 URL = "/data/v3/ed-fi/studentAssessments"
-BODY: dict[str, Any] = {
-    "studentAssessmentIdentifier": "Math_00000001_2024",
-    "assessmentReference": {"assessmentIdentifier": "State Mathematics Assessment", "namespace": NS},
-    "studentReference": {"studentUniqueId": "00000001"},
-    "reportedSchoolReference": {"schoolId": 101},
-    "administrationDate": "2024-03-20T00:00:00Z",
-    "scoreResults": [{"assessmentReportingMethodDescriptor":
-                      "uri://ed-fi.org/AssessmentReportingMethodDescriptor#Scale score",
-                      "resultDatatypeTypeDescriptor": "uri://ed-fi.org/ResultDatatypeTypeDescriptor#Integer",
-                      "result": "250"}],
-}
+BODY = SAMPLE
 
 
 def with_(**changes: Any) -> dict[str, Any]:
@@ -234,14 +224,8 @@ def test_durable_state_survives_a_restart(tmp_path: Any) -> None:
     db = tmp_path / "ods.sqlite"
 
     async def write() -> str:
-        emu = EdfiEmulator(db_path=db)
-        emu.add_client("key", "secret")
-        emu.add_student("00000001")
-        emu.add_school(101)
-        async with httpx.AsyncClient(transport=EmulatorTransport(emu), base_url="http://ods") as http:
-            token = (await http.post("/oauth/token", data={"grant_type": "client_credentials"},
-                                     auth=("key", "secret"))).json()["access_token"]
-            response = await http.post(URL, json=BODY, headers={"Authorization": f"Bearer {token}"})
+        async with token_client(seeded_emulator(db_path=db)) as http:
+            response = await http.post(URL, json=BODY)
             return str(response.headers["Location"].rsplit("/", 1)[1])
 
     item = asyncio.run(write())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from emulator_sample import seeded_emulator, token_client  # type: ignore[import-not-found]
 
 from streams.emulator.core import EdfiEmulator
 
@@ -159,16 +160,8 @@ async def test_put_by_dashed_id_with_if_match_and_malformed_id(client: httpx.Asy
 
 
 async def test_ods_read_shape_adds_links_and_empty_collections(body: dict[str, Any]) -> None:
-    from streams.emulator.transport import EmulatorTransport
-
-    emu = EdfiEmulator(ods_read_shape=True)
-    emu.add_client("key", "secret")
-    emu.add_student("00000001")
-    emu.add_school(101)
-    async with httpx.AsyncClient(transport=EmulatorTransport(emu), base_url="http://ods") as http:
-        token = (await http.post("/oauth/token", data={"grant_type": "client_credentials"},
-                                 auth=("key", "secret"))).json()["access_token"]
-        http.headers["Authorization"] = f"Bearer {token}"
+    emu = seeded_emulator(ods_read_shape=True)
+    async with token_client(emu) as http:
         location = (await http.post(URL, json=history(body, "01"))).headers["Location"]
         item = (await http.get(location)).json()
         seeded = await http.post("/data/v3/ed-fi/students", json={"studentUniqueId": "00000001"})
@@ -188,6 +181,8 @@ async def test_an_emulator_bug_answers_500_problem_details(emu: EdfiEmulator, cl
     def broken(*_: Any) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(emu, "_unresolved_reference", broken)
+    from streams.emulator import write_checks
+
+    monkeypatch.setattr(write_checks, "unresolved_reference", broken)
     response = await client.post(URL, json=body)
     assert response.status_code == 500 and response.json()["type"] == "urn:ed-fi:api:system"
