@@ -85,8 +85,13 @@ def test_toggle_off_then_resync_repairs_the_ods(tmp_path: Path, monkeypatch: pyt
         assert counts["delete"] == 1 and counts["post"] >= 1 and counts["put"] >= 1, plan.actions
         check_safety(plan, stack.settings, force=False)
         identity = read_identity_map(stack.kafka_config, stack.settings.worker.app_id)
-        publish(commands_for(plan, identity), stack.settings)
+        commands = commands_for(plan, identity)
+        requests_before = len(stack.emulator.request_log)
+        publish(commands, stack.settings)
         stack.wait_idle()
-        assert [comparable(r) for r in stack.emulator.records()] == [comparable(r) for r in expected]
+        # on a mismatch: what resync planned and sent, and what the ODS was asked after the damage
+        story = "\n".join([f"plan: {plan.actions}", f"commands: {[c.to_dict() for c in commands]}",
+                           f"requests: {list(stack.emulator.request_log)[requests_before:]}"])
+        assert [comparable(r) for r in stack.emulator.records()] == [comparable(r) for r in expected], story
         again = build_plan(stack.settings, Scope())
         assert again.actions == [], "a second resync finds nothing to do"
