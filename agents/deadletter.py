@@ -14,6 +14,7 @@ from typing import Any
 
 from agents.topics import DEAD_LETTERS
 from agents.wire import encode_value
+from streams.errors import PoisonInput
 from streams.observability import metrics
 
 log = logging.getLogger(__name__)
@@ -45,4 +46,12 @@ async def publish(topic: Any, record: dict[str, Any], key: str) -> None:
     await fut
 
 
-__all__ = ["dead_letter_record", "publish"]
+async def publish_undecodable(topic: Any, stage: str, exc: PoisonInput, message: Any) -> None:
+    """Dead-letter an internal record that could not be decoded, with its coordinates as the key."""
+    await publish(topic, dead_letter_record(
+        stage=stage, reason=exc.reason, detail=str(exc), source_topic=message.topic,
+        partition=message.partition, offset=message.offset, key=message.key, value=message.value,
+    ), key=f"{message.topic}:{message.partition}:{message.offset}")
+
+
+__all__ = ["dead_letter_record", "publish", "publish_undecodable"]

@@ -113,10 +113,7 @@ def attach_egress(parts: FaustParts, control: ControlState, dispatcher_factory: 
                     continue
                 cmd = command_from_record(record)
             except PoisonInput as exc:
-                await deadletter.publish(parts.dead_letters, deadletter.dead_letter_record(
-                    stage="egress", reason=exc.reason, detail=str(exc), source_topic=WRITE_COMMANDS,
-                    partition=message.partition, offset=message.offset, key=message.key, value=message.value,
-                ), key=f"{WRITE_COMMANDS}:{message.partition}:{message.offset}")
+                await deadletter.publish_undecodable(parts.dead_letters, "egress", exc, message)
                 event.ack()
                 continue
             if not control.enabled(cmd.resource):

@@ -5,7 +5,8 @@ over table-backed stores (students, what was emitted, and that partition's copy 
 For each event the engine returns Ed-Fi write commands and decisions; the commands are produced to the
 write-command topic keyed by studentAssessmentIdentifier and acknowledged by the broker *before* the
 tables record them (see :mod:`agents.tablestore`), so a crash can duplicate a command (harmless: the
-egress skips unchanged payloads) but never lose one.
+egress skips unchanged payloads) but never lose one. The acknowledgements of the events that arrive
+together are awaited together (:mod:`agents.join_batch`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from agents import deadletter, table_values
 from agents.app import FaustParts
 from agents.control import ControlState
+from agents.join_batch import DEFAULT_MAX_EVENTS, JoinBatch
 from agents.routing import partition_of
 from agents.tablestore import DEFAULT_CACHE_SIZE, BufferedTableView
 from agents.topics import STUDENT_EVENTS, WRITE_COMMANDS
@@ -106,42 +108,56 @@ class PartitionEngines:
 
 
 def attach_join(parts: FaustParts, cfg: RuleConfig, control: ControlState,
-                cache_size: int = DEFAULT_CACHE_SIZE) -> PartitionEngines:
+                cache_size: int = DEFAULT_CACHE_SIZE, max_batch: int = DEFAULT_MAX_EVENTS) -> PartitionEngines:
     app = parts.app
     engines = PartitionEngines(parts, cfg, control, cache_size)
     control.subscribe(lambda resource, enabled: engines.set_enabled(enabled)
                       if resource == "studentAssessments" else None)
 
+    batch = JoinBatch(max_events=max_batch)
+
+    def more_waiting(stream: Any) -> bool:
+        queue = getattr(stream.channel, "queue", None)
+        return queue is not None and queue.qsize() > 0
+
+    async def process(event: Any) -> None:
+        message = event.message
+        try:
+            record = decode_value(STUDENT_EVENTS, message.value)
+            if record is None:
+                batch.add(event)
+                return
+            change = change_from_routed(record)
+        except PoisonInput as exc:
+            await deadletter.publish_undecodable(parts.dead_letters, "rules", exc, message)
+            batch.add(event)
+            return
+        engine, views = engines.engine(message.partition)
+        # a row that moved between two students is routed to each: this copy is for one of them
+        only = None if record.get("broadcast") else int(message.key.decode())
+        outcome = engine.on_change(change, only_person=only)
+        sends = []
+        for cmd in outcome.commands:
+            sends.append(await parts.write_commands.send(
+                key=cmd.key.encode(), value=encode_value(WRITE_COMMANDS, command_to_record(cmd))))
+            metrics.record_command(cmd.action)
+        batch.add(event, views, sends)
+        for decision in outcome.decisions:
+            metrics.record_decision(decision.reason if decision.outcome != "sent" else "sent")
+
     @app.agent(parts.student_events, name="edfi-stream.join")
     async def join(stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            try:
-                record = decode_value(STUDENT_EVENTS, message.value)
-                if record is None:
-                    continue
-                change = change_from_routed(record)
-            except PoisonInput as exc:
-                await deadletter.publish(parts.dead_letters, deadletter.dead_letter_record(
-                    stage="rules", reason=exc.reason, detail=str(exc), source_topic=STUDENT_EVENTS,
-                    partition=message.partition, offset=message.offset, key=message.key, value=message.value,
-                ), key=f"{STUDENT_EVENTS}:{message.partition}:{message.offset}")
-                continue
-            engine, views = engines.engine(message.partition)
-            # a row that moved between two students is routed to each: this copy is for one of them
-            only = None if record.get("broadcast") else int(message.key.decode())
-            outcome = engine.on_change(change, only_person=only)
-            futures = []
-            for cmd in outcome.commands:
-                futures.append(await parts.write_commands.send(
-                    key=cmd.key.encode(), value=encode_value(WRITE_COMMANDS, command_to_record(cmd))))
-                metrics.record_command(cmd.action)
-            for fut in futures:
-                await fut
-            for view in views:
-                view.flush()
-            for decision in outcome.decisions:
-                metrics.record_decision(decision.reason if decision.outcome != "sent" else "sent")
+        async for event in stream.noack().events():
+            async with batch.lock:
+                await process(event)
+                if batch.due(more_waiting(stream)):
+                    await batch.settle_locked()
+
+    @app.timer(batch.max_age_seconds, name="edfi-stream.join-settle")
+    async def settle_stale() -> None:
+        # the stream said more was waiting, and then nothing came (a rebalance can clear its buffer)
+        if batch.stale():
+            await batch.settle()
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]
     async def on_rebalance(sender: Any, **kwargs: Any) -> None:

@@ -112,7 +112,8 @@ async def egress_send(base_url: str, data: Path, max_in_flight: int, transport_n
     from streams.edfi.factory import build_sender
     from streams.writes import NaturalKey, WriteCommand
 
-    settings = EdfiSettings(base_url=base_url, max_in_flight=max_in_flight, http_stack=transport_name)
+    settings = EdfiSettings.model_validate({"base_url": base_url, "max_in_flight": max_in_flight,
+                                            "http_stack": transport_name})
     sender, client = build_sender(settings, credentials=(DEMO_CLIENT[0], os.environ[SECRET_ENV]))
     dispatcher = EgressDispatcher(sender, max_in_flight)
     await client.check_token()
