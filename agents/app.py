@@ -110,7 +110,8 @@ def create_app(settings: Settings) -> FaustParts:
     # The identity map is written when the Ed-Fi API answers, outside any stream event, so its changelog
     # partition comes from the key: raw bytes keys (the studentAssessmentIdentifier, exactly as on the
     # write-command topic) put each entry in the same partition as the record's commands.
-    identity = app.Table("identity", partitions=partitions, key_type=bytes,
+    # Values are compact JSON bytes like the join's tables (a third of a decoded dict's memory).
+    identity = app.Table("identity", partitions=partitions, key_type=bytes, value_type=bytes,
                          use_partitioner=True,
                          help="studentAssessmentIdentifier -> ODS id and last acknowledged payload hash")
 

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
-from agents import deadletter
+from agents import deadletter, table_values
 from agents.app import FaustParts
 from agents.control import ControlState
 from agents.topics import WRITE_COMMANDS
@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 
 class TableIdentityMap(MutableMapping[str, IdentityEntry]):
-    """The identity map of streams.edfi on the Faust ``identity`` table (bytes keys, see agents.app)."""
+    """The identity map of streams.edfi on the Faust ``identity`` table (bytes keys and compact JSON bytes
+    values, see agents.app)."""
 
     def __init__(self, table: Any) -> None:
         self._table = table
@@ -36,10 +37,11 @@ class TableIdentityMap(MutableMapping[str, IdentityEntry]):
         raw = self._table.get(said.encode())
         if raw is None:
             raise KeyError(said)
-        return IdentityEntry.from_dict(raw)
+        # a changelog written before the values were bytes may still give dicts
+        return IdentityEntry.from_dict(raw if isinstance(raw, dict) else table_values.from_bytes(raw))
 
     def __setitem__(self, said: str, entry: IdentityEntry) -> None:
-        self._table[said.encode()] = entry.to_dict()
+        self._table[said.encode()] = table_values.to_bytes(entry.to_dict())
 
     def __delitem__(self, said: str) -> None:
         key = said.encode()
