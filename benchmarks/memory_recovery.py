@@ -57,10 +57,10 @@ def worker_peak_mb(stack: LocalStack) -> float:
     return sum(status_kb(pid, "VmHWM") for pid in process_tree(stack.worker.proc.pid)) / 1024
 
 
-def write_halves(workdir: Path, students: int) -> tuple[Path, Path, Path, int]:
+def write_halves(workdir: Path, students: int, second_enrollment_share: float) -> tuple[Path, Path, Path, int]:
     """The whole district (for seeding the ODS), its first half (reference rows + the first students) and
     its second half; returns the paths and the number of events."""
-    all_events = list(events(students))
+    all_events = list(events(students, second_enrollment_share=second_enrollment_share))
     split = next(i for i, e in enumerate(all_events)
                  if e["topic"] == "sis.students" and e["value"]["after"]["personID"] == students // 2 + 1)
     paths = (workdir / "district.jsonl", workdir / "first.jsonl", workdir / "second.jsonl")
@@ -103,9 +103,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=2000)
     parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--second-enrollment-share", type=float, default=0.5,
+                        help="share of students with two enrollments (1.0: the issue's 2 per student)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="memory-bench-"))
-    district, first, second, count = write_halves(work, args.students)
+    district, first, second, count = write_halves(work, args.students, args.second_enrollment_share)
     config = work / "config.yaml"
     config.write_text(f"kafka: {{topicPartitions: {args.partitions}}}\n")
     with LocalStack(config, district) as stack:
@@ -140,7 +142,8 @@ def main() -> None:
     per_student_kb = (full_mb - half_mb) * 1024 / (args.students - args.students // 2)
     projected_mb = full_mb + per_student_kb * (TARGET_STUDENTS - args.students) / 1024
     result = {
-        "benchmark": "memory_recovery", "students": args.students, "events": count, "ods_records": records,
+        "benchmark": "memory_recovery", "students": args.students, "events": count,
+        "enrollments_per_student": 1 + args.second_enrollment_share, "ods_records": records,
         "load_seconds": round(load_seconds, 1), "worker_peak_mb_idle": round(idle_mb, 1),
         "worker_peak_mb_half": round(half_mb, 1), "worker_peak_mb_full": round(full_mb, 1),
         "growth_kb_per_student": round(per_student_kb, 2),

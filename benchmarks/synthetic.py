@@ -12,7 +12,9 @@ STATE_TESTS = [(1, "State Mathematics Assessment"), (2, "State English Language 
                (3, "State Science Assessment"), (4, "Kansas English Language Proficiency Assessment (KELPA)")]
 
 
-def events(students: int, scores_per_student: int = 5, seed: int = 7) -> Iterator[dict[str, Any]]:
+def events(students: int, scores_per_student: int = 5, seed: int = 7,
+           second_enrollment_share: float = 0.5) -> Iterator[dict[str, Any]]:
+    """``second_enrollment_share`` of the students have a second (special-service) enrollment."""
     rng = random.Random(seed)
     ts = 1_700_000_000_000
 
@@ -39,7 +41,7 @@ def events(students: int, scores_per_student: int = 5, seed: int = 7) -> Iterato
             "enrollmentID": 2 * p, "personID": p, "calendarID": rng.randint(1, schools), "grade": "06",
             "startDate": "2023-08-15", "endDate": None, "serviceType": "P", "stateExclude": rng.random() < 0.03,
             "noShow": False, "mathAssessmentType": "Yes test in this content area"})
-        if rng.random() < 0.5:
+        if rng.random() < second_enrollment_share:
             yield ev("sis.enrollments", "enrollmentID", {
                 "enrollmentID": 2 * p + 1, "personID": p, "calendarID": rng.randint(1, schools), "grade": "06",
                 "startDate": "2024-01-10", "endDate": None, "serviceType": "S", "stateExclude": False,

@@ -221,6 +221,7 @@ def resync(
         ResyncRefused,
         Scope,
         build_plan,
+        check_enabled,
         check_safety,
         commands_for,
         publish,
@@ -234,6 +235,7 @@ def resync(
         typer.echo(json.dumps([a.to_dict() for a in plan.actions], indent=2) if as_json else render_plan(plan))
         return
     try:
+        check_enabled(settings)
         check_safety(plan, settings, force)
     except ResyncRefused as exc:
         typer.secho(f"refused: {exc}", fg="red", err=True)

@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
-
 from streams.codec import codec_for
 from streams.errors import PoisonInput
+from streams.io.topic_reader import read_latest
 
 DEAD_LETTERS = "edfi-stream.dead-letters"
 
@@ -46,40 +45,17 @@ class DeadLetter:
 
 def read_dead_letters(kafka_config: dict[str, Any], timeout: float = 10.0) -> list[DeadLetter]:
     """Every live dead letter (latest per key, archived ones left out), oldest first."""
-    consumer = Consumer({**kafka_config, "group.id": "edfi-stream-errors-reader", "enable.auto.commit": False,
-                         "auto.offset.reset": "earliest", "log_level": 0})
-    try:
-        meta = consumer.list_topics(DEAD_LETTERS, timeout=timeout).topics.get(DEAD_LETTERS)
-        if meta is None or meta.error is not None:
-            return []
-        tps = [TopicPartition(DEAD_LETTERS, p, 0) for p in sorted(meta.partitions)]
-        ends = {tp.partition: consumer.get_watermark_offsets(tp, timeout=timeout)[1] for tp in tps}
-        consumer.assign(tps)
-        latest: dict[str, DeadLetter | None] = {}
-        remaining = {p for p, end in ends.items() if end > 0}
-        codec = codec_for(DEAD_LETTERS)
-        while remaining:
-            msg = consumer.poll(timeout)
-            if msg is None:
-                break
-            if msg.error() is not None:
-                continue
-            key = (msg.key() or b"").decode("utf-8", "replace")
-            partition, offset = int(msg.partition() or 0), int(msg.offset() or 0)
-            if msg.value() is None:
-                latest[key] = None
-            else:
-                try:
-                    record = codec.decode_value_python(msg.value()) or {}
-                except PoisonInput as exc:
-                    record = {"stage": "unknown", "reason": "unreadable_dead_letter", "detail": str(exc)}
-                latest.pop(key, None)
-                latest[key] = DeadLetter(key, partition, offset, record)
-            if offset + 1 >= ends[partition]:
-                remaining.discard(partition)
-        return [d for d in latest.values() if d is not None]
-    finally:
-        consumer.close()
+    codec = codec_for(DEAD_LETTERS)
+    out = []
+    for raw_key, latest in read_latest(kafka_config, DEAD_LETTERS, "edfi-stream-errors-reader", timeout).items():
+        if latest.value is None:
+            continue
+        try:
+            record = codec.decode_value_python(latest.value) or {}
+        except PoisonInput as exc:
+            record = {"stage": "unknown", "reason": "unreadable_dead_letter", "detail": str(exc)}
+        out.append(DeadLetter(raw_key.decode("utf-8", "replace"), latest.partition, latest.offset, record))
+    return out
 
 
 @dataclass

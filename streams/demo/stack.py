@@ -160,10 +160,19 @@ class LocalStack:
             raise RuntimeError(f"delivery failed: {errors[:3]}")
         return [p for p in placed if p is not None]
 
-    def toggle(self, enabled: bool) -> None:
+    def toggle(self, enabled: bool, timeout_seconds: float = 60) -> None:
+        """Publish the toggle and wait until the worker reports it (``edfi_stream_resource_enabled``): the
+        control topic is read by its own agent, so without the wait a write command produced right after
+        (a resync's, say) can reach the egress before the worker knows the resource is on again."""
         from streams.io.control import publish_toggle
 
         publish_toggle(self.settings.kafka, "studentAssessments", enabled)
+        gauge = 'edfi_stream_resource_enabled{resource="studentAssessments"}'
+        deadline = time.monotonic() + timeout_seconds
+        while self.metrics().get(gauge) != (1.0 if enabled else 0.0):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not report the toggle ({enabled}) within {timeout_seconds:.0f} s")
+            time.sleep(0.1)
 
     def metrics(self) -> dict[str, float]:
         try:

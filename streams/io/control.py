@@ -1,11 +1,13 @@
-"""Publish a control event (contract section 2): turn a resource on or off for every worker."""
+"""Control events (contract section 2): turn a resource on or off for every worker, and read the current state."""
 
 from __future__ import annotations
 
 from streams.broker.admin import ensure_topics
 from streams.codec import Format, codec_for
 from streams.config import KafkaSettings
+from streams.errors import PoisonInput
 from streams.io.produce import make_producer
+from streams.io.topic_reader import read_latest
 from streams.sis.rows import CONTROL_TOPIC
 
 
@@ -18,3 +20,19 @@ def publish_toggle(kafka: KafkaSettings, resource: str, enabled: bool, fmt: Form
                      value=codec.encode_value({"enabled": enabled}, fmt=fmt))
     if producer.flush(30):
         raise RuntimeError("the control event was not delivered within 30 s")
+
+
+def read_toggle(kafka: KafkaSettings, resource: str, timeout: float = 10.0) -> bool | None:
+    """Whether the latest control event turned ``resource`` on (True) or off (False); None if there is none
+    (a resource is on until turned off). Unreadable control records are skipped, as the worker skips them."""
+    codec = codec_for(CONTROL_TOPIC)
+    state: bool | None = None
+    for raw_key, latest in read_latest(kafka.confluent_config(), CONTROL_TOPIC, "edfi-stream-control-reader",
+                                       timeout).items():
+        try:
+            key, value = codec.decode_key(raw_key), codec.decode_value(latest.value)
+        except PoisonInput:
+            continue
+        if key and key.get("resource") == resource and value and isinstance(value.get("enabled"), bool):
+            state = value["enabled"]
+    return state

@@ -14,16 +14,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
-
 from streams.codec import Format, codec_for
 from streams.config import Settings
 from streams.edfi.factory import build_client
+from streams.io.topic_reader import read_latest
 from streams.observability import metrics
 from streams.resync.diff import ResyncPlan, plan_resync
 from streams.resync.sis_state import replay_sis
 from streams.rules.config import RuleConfig
 from streams.rules.evaluate import DesiredRecord
+from streams.sis.rows import CONTROL_TOPIC
 from streams.writes import NaturalKey, WriteCommand
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,8 @@ WRITE_COMMANDS = "edfi-stream.write-commands"
 
 
 class ResyncRefused(Exception):
-    """The plan would delete more than the configured share of the ODS (use --force after checking)."""
+    """The resync would not do what was asked: the plan would delete more than the configured share of the
+    ODS (use --force after checking), or the resource is turned off (its commands would be dropped)."""
 
 
 @dataclass
@@ -78,37 +79,13 @@ async def read_ods(settings: Settings, cfg: RuleConfig, scope: Scope, transport:
 
 def read_identity_map(kafka_config: dict[str, Any], app_id: str, timeout: float = 10.0) -> dict[str, dict[str, Any]]:
     """The worker's identity map, from its Faust changelog topic (latest value per key)."""
-    topic = f"{app_id}-identity-changelog"
-    consumer = Consumer({**kafka_config, "group.id": "edfi-stream-resync-identity", "enable.auto.commit": False,
-                         "log_level": 0})
-    try:
-        meta = consumer.list_topics(timeout=timeout).topics.get(topic)
-        if meta is None:
-            return {}
-        tps = [TopicPartition(topic, p, 0) for p in sorted(meta.partitions)]
-        ends = {tp.partition: consumer.get_watermark_offsets(tp, timeout=timeout)[1] for tp in tps}
-        consumer.assign(tps)
-        entries: dict[str, dict[str, Any]] = {}
-        remaining = {p for p, end in ends.items() if end > 0}
-        while remaining:
-            msg = consumer.poll(timeout)
-            if msg is None:
-                break
-            if msg.error() is not None:
-                continue
-            key = (msg.key() or b"").decode("utf-8", "replace")
-            raw = msg.value()
-            if raw is None:
-                entries.pop(key, None)
-            else:
-                with contextlib.suppress(ValueError):
-                    entries[key] = json.loads(raw)
-            partition, offset = int(msg.partition() or 0), int(msg.offset() or 0)
-            if offset + 1 >= ends[partition]:
-                remaining.discard(partition)
-        return entries
-    finally:
-        consumer.close()
+    entries: dict[str, dict[str, Any]] = {}
+    for key, latest in read_latest(kafka_config, f"{app_id}-identity-changelog", "edfi-stream-resync-identity",
+                                   timeout).items():
+        if latest.value is not None:
+            with contextlib.suppress(ValueError):
+                entries[key.decode("utf-8", "replace")] = json.loads(latest.value)
+    return entries
 
 
 def build_plan(settings: Settings, scope: Scope, transport: Any = None) -> ResyncPlan:
@@ -178,6 +155,17 @@ def render_plan(plan: ResyncPlan, sample: int = 10) -> str:
     if len(plan.actions) > sample:
         lines.append(f"  ... and {len(plan.actions) - sample} more (--json for all)")
     return "\n".join(lines)
+
+
+def check_enabled(settings: Settings, resource: str = "studentAssessments") -> None:
+    """Refuse while the resource is turned off: the egress drops every command of a resource that is off
+    (seed 003: nothing is sent while off), so the resync would publish commands that change nothing."""
+    from streams.io.control import read_toggle
+
+    if read_toggle(settings.kafka, resource) is False:
+        raise ResyncRefused(f"{resource} is turned off on {CONTROL_TOPIC}: turn it on first "
+                            f"(edfi-stream toggle {resource} on) and wait until the worker reports it "
+                            "(edfi_stream_resource_enabled 1)")
 
 
 def check_safety(plan: ResyncPlan, settings: Settings, force: bool) -> None:

@@ -18,7 +18,16 @@ from streams.config import load_settings
 from streams.demo.emulator_thread import DEMO_CLIENT
 from streams.demo.run import comparable
 from streams.demo.stack import LocalStack
-from streams.resync.run import Scope, build_plan, check_safety, commands_for, publish, read_identity_map
+from streams.resync.run import (
+    ResyncRefused,
+    Scope,
+    build_plan,
+    check_enabled,
+    check_safety,
+    commands_for,
+    publish,
+    read_identity_map,
+)
 from streams.simulate.run import run_simulation
 
 
@@ -54,6 +63,8 @@ def test_toggle_off_then_resync_repairs_the_ods(tmp_path: Path, monkeypatch: pyt
         assert len(before_off) == 4
 
         stack.toggle(False)
+        with pytest.raises(ResyncRefused, match="turned off"):
+            check_enabled(stack.settings)  # its commands would be dropped by the egress
         stack.wait_idle(settle_seconds=2)
         stack.produce(second)
         stack.wait_idle()
@@ -83,6 +94,7 @@ def test_toggle_off_then_resync_repairs_the_ods(tmp_path: Path, monkeypatch: pyt
         plan = build_plan(stack.settings, Scope())
         counts = plan.counts()
         assert counts["delete"] == 1 and counts["post"] >= 1 and counts["put"] >= 1, plan.actions
+        check_enabled(stack.settings)
         check_safety(plan, stack.settings, force=False)
         identity = read_identity_map(stack.kafka_config, stack.settings.worker.app_id)
         commands = commands_for(plan, identity)
