@@ -167,7 +167,7 @@ class LocalStack:
         from streams.io.control import publish_toggle
 
         publish_toggle(self.settings.kafka, "studentAssessments", enabled)
-        gauge = 'edfi_stream_resource_enabled{resource="studentAssessments"}'
+        gauge = "edfi_stream_resource_enabled{resource=studentAssessments}"
         deadline = time.monotonic() + timeout_seconds
         while self.metrics().get(gauge) != (1.0 if enabled else 0.0):
             if time.monotonic() > deadline:

@@ -46,6 +46,21 @@ def encode_event(event: FileEvent, fmt: Format) -> tuple[bytes | None, bytes | N
     return key, value
 
 
+STALL_SECONDS = 60.0
+
+
+def flush_while_progressing(producer: Producer, stall_seconds: float = STALL_SECONDS) -> int:
+    """Wait for every queued record's delivery for as long as deliveries keep coming (a large file on a
+    slow broker takes minutes); give up after ``stall_seconds`` without one. Returns the records left."""
+    remaining = producer.flush(0)
+    while remaining:
+        before = remaining
+        remaining = producer.flush(stall_seconds)
+        if remaining >= before:
+            break
+    return remaining
+
+
 def produce_events(events: Iterable[FileEvent | PoisonInput], kafka: KafkaSettings, fmt: Format = "avro",
                    producer: Producer | None = None) -> ProduceReport:
     """Encode and publish; events that cannot be encoded are listed in the report, not dropped silently."""
@@ -80,9 +95,9 @@ def produce_events(events: Iterable[FileEvent | PoisonInput], kafka: KafkaSettin
         report.produced += 1
         report.by_topic[event.topic] = report.by_topic.get(event.topic, 0) + 1
     if own:
-        remaining = producer.flush(60)
+        remaining = flush_while_progressing(producer)
         if remaining:
-            errors.append(f"{remaining} records not delivered within 60 s")
+            errors.append(f"{remaining} records not delivered: no delivery for {STALL_SECONDS:.0f} s")
     if errors:
         raise RuntimeError("delivery failed: " + "; ".join(errors[:5]))
     return report
