@@ -4,7 +4,7 @@ and (``--latency``) end-to-end latency at a steady rate, from the SIS change tim
 acknowledgement, read from the worker's histogram. Prints the figures and one JSON line.
 
     python benchmarks/pipeline_throughput.py --students 2000
-    python benchmarks/pipeline_throughput.py --latency --rate 100 --seconds 60
+    python benchmarks/pipeline_throughput.py --latency --rate 100 --seconds 60 --fetch-max-wait-ms 20
 """
 
 from __future__ import annotations
@@ -65,12 +65,16 @@ def main() -> None:
     parser.add_argument("--latency", action="store_true")
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--fetch-max-wait-ms", type=int, default=None,
+                        help="kafka.fetchMaxWaitMs for the worker (the embedded broker holds every fetch for "
+                             "the whole wait, so it is the latency floor of each hop; docs/performance.md)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     events = tmp / "events.jsonl"
     count = write(events, args.students)
     config = tmp / "config.yaml"
-    config.write_text("kafka: {topicPartitions: 4}\n")
+    fetch_wait = f", fetchMaxWaitMs: {args.fetch_max_wait_ms}" if args.fetch_max_wait_ms else ""
+    config.write_text(f"kafka: {{topicPartitions: 4{fetch_wait}}}\n")
     with LocalStack(config, events) as stack:
         if args.latency:
             result = run_latency(stack, events, args.rate, args.seconds)

@@ -79,9 +79,6 @@ class LocalStack:
             "EDFI_CLIENT_ID": DEMO_CLIENT[0],
             "EDFI_CLIENT_SECRET": DEMO_CLIENT[1],
         })
-        # tansu holds every fetch for the whole wait even when records arrive (a real Kafka answers at
-        # once): with Faust's three hops, the wait is the latency floor. 20 ms costs ~5 % of a core idle.
-        env.setdefault("EDFI_STREAM_KAFKA__FETCH_MAX_WAIT_MS", "20")
         if self.partitions:
             env["EDFI_STREAM_KAFKA__TOPIC_PARTITIONS"] = str(self.partitions)
         self.env = env

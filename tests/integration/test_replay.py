@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from scenario import build  # type: ignore[import-not-found]
 
-from streams.demo.metrics_scrape import by_label
+from streams.demo.metrics_scrape import by_label, total
 from streams.demo.run import comparable
 from streams.demo.stack import LocalStack
 from streams.resync.replay import ReplayRefused, rewind
@@ -37,9 +37,16 @@ def test_replay_from_the_beginning_sends_nothing_twice(tmp_path: Path) -> None:
         stack.start_worker()
         stack.wait_ready()
         stack.wait_idle()
-        consumed = by_label(stack.metrics(), "edfi_stream_events_consumed_total", "outcome")
-        assert consumed.get("ok", 0) + consumed.get("ignored", 0) == len(events.read_text().splitlines()), (
-            "the restarted worker read every SIS event again")
+        metrics = stack.metrics()
+        consumed = by_label(metrics, "edfi_stream_events_consumed_total", "outcome")
+        read = consumed.get("ok", 0) + consumed.get("ignored", 0)
+        expected = len(events.read_text().splitlines())
+        if total(metrics, "edfi_stream_commit_repairs_total"):
+            # Faust skipped records at start-up and the commit repair read those partitions again
+            # (docs/operations.md): their records count twice, and the ODS checks below still hold
+            assert read >= expected, "the restarted worker read every SIS event again"
+        else:
+            assert read == expected, "the restarted worker read every SIS event again, once"
         log = (stack.workdir / "worker.log").read_text()
         assert "replay: rewound" in log
         assert [comparable(r) for r in stack.emulator.records()] == before
