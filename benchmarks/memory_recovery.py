@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -158,6 +159,11 @@ def main() -> None:
     print(f"worker peak RSS (VmHWM): ready {idle_mb:.0f} MB, half {half_mb:.0f} MB, full {full_mb:.0f} MB; "
           f"{per_student_kb:.1f} KB per student -> ~{projected_mb:.0f} MB at {TARGET_STUDENTS:,} students "
           f"(target <= {TARGET_MB} MB)")
+    cache_students = args.partitions * int(os.environ.get("EDFI_STREAM_WORKER__DECODED_CACHE_SIZE", "4096"))
+    if args.students <= cache_students:
+        print(f"note: every student fits the decoded cache ({args.partitions} partitions x decodedCacheSize = "
+              f"{cache_students:,} students), so the growth above includes a decoded copy of each and the "
+              "projection overestimates; run with EDFI_STREAM_WORKER__DECODED_CACHE_SIZE=64 for the table cost")
     print(f"restart: stop {stopped - restart:.1f} s, start to ready {ready - stopped:.1f} s, new event to its "
           f"Ed-Fi write {written - produced:.2f} s: {written - restart:.1f} s from restart to processing again; "
           f"peak RSS after the restart (tables recovered) {restarted_mb:.0f} MB")
