@@ -18,7 +18,7 @@ from typing import Any
 from agents import deadletter, table_values
 from agents.app import FaustParts
 from agents.control import ControlState
-from agents.join_batch import DEFAULT_MAX_EVENTS, JoinBatch
+from agents.join_batch import JoinBatch
 from agents.routing import partition_of
 from agents.tablestore import DEFAULT_CACHE_SIZE, BufferedTableView
 from agents.topics import STUDENT_EVENTS, WRITE_COMMANDS
@@ -108,13 +108,13 @@ class PartitionEngines:
 
 
 def attach_join(parts: FaustParts, cfg: RuleConfig, control: ControlState,
-                cache_size: int = DEFAULT_CACHE_SIZE, max_batch: int = DEFAULT_MAX_EVENTS) -> PartitionEngines:
+                cache_size: int = DEFAULT_CACHE_SIZE) -> PartitionEngines:
     app = parts.app
     engines = PartitionEngines(parts, cfg, control, cache_size)
     control.subscribe(lambda resource, enabled: engines.set_enabled(enabled)
                       if resource == "studentAssessments" else None)
 
-    batch = JoinBatch(max_events=max_batch)
+    batch = JoinBatch()
 
     def more_waiting(stream: Any) -> bool:
         queue = getattr(stream.channel, "queue", None)

@@ -67,10 +67,7 @@ class JoinBatch:
 
     def due(self, more_waiting: bool) -> bool:
         """Whether to settle now: nothing else is waiting in the stream, the batch is full, or it is old."""
-        if not self.events:
-            return False
-        return (not more_waiting or len(self.events) >= self.max_events
-                or time.monotonic() - self.opened_at >= self.max_age_seconds)
+        return bool(self.events) and (not more_waiting or len(self.events) >= self.max_events or self.stale())
 
     def stale(self) -> bool:
         return bool(self.events) and time.monotonic() - self.opened_at >= self.max_age_seconds

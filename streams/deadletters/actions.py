@@ -16,6 +16,7 @@ from confluent_kafka import Producer
 
 from streams.codec import Format, codec_for
 from streams.deadletters.log import DEAD_LETTERS, DeadLetter
+from streams.io.produce import STALL_SECONDS, flush_while_progressing
 
 WRITE_COMMANDS = "edfi-stream.write-commands"
 
@@ -28,13 +29,18 @@ def _producer(kafka_config: dict[str, Any], one_record_per_batch: bool) -> Produ
     return Producer(cfg)
 
 
+def _deliver(producer: Producer, what: str) -> None:
+    if remaining := flush_while_progressing(producer):
+        raise RuntimeError(f"{remaining} {what} were not delivered: no delivery for {STALL_SECONDS:.0f} s")
+
+
 def archive(letters: Iterable[DeadLetter], kafka_config: dict[str, Any], one_record_per_batch: bool = False) -> int:
     producer = _producer(kafka_config, one_record_per_batch)
     count = 0
     for letter in letters:
         producer.produce(DEAD_LETTERS, key=letter.key.encode(), value=None)
         count += 1
-    producer.flush(30)
+    _deliver(producer, "archive tombstones")
     return count
 
 
@@ -67,5 +73,5 @@ def retry(letters: Iterable[DeadLetter], kafka_config: dict[str, Any], fmt: Form
             skipped.append(f"{letter.key}: nothing to re-send")
             continue
         sent += 1
-    producer.flush(30)
+    _deliver(producer, "re-sent records")
     return sent, skipped

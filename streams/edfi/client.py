@@ -1,4 +1,4 @@
-"""The Ed-Fi ODS/API client: one shared httpx.AsyncClient, typed errors, retries with backoff.
+"""The Ed-Fi ODS/API client over one httpx transport (a connection pool): typed errors, retries with backoff.
 
 Every data call goes through :meth:`EdfiClient.request`, which adds the bearer token, re-authenticates once on
 a 401, retries retryable failures (429 honouring Retry-After, 5xx, timeouts, dropped connections) with

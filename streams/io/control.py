@@ -8,6 +8,7 @@ from streams.config import KafkaSettings
 from streams.errors import PoisonInput
 from streams.io.produce import make_producer
 from streams.io.topic_reader import read_latest
+from streams.sis.events import parse_control
 from streams.sis.rows import CONTROL_TOPIC
 
 
@@ -30,9 +31,9 @@ def read_toggle(kafka: KafkaSettings, resource: str, timeout: float = 10.0) -> b
     for raw_key, latest in read_latest(kafka.confluent_config(), CONTROL_TOPIC, "edfi-stream-control-reader",
                                        timeout).items():
         try:
-            key, value = codec.decode_key(raw_key), codec.decode_value(latest.value)
+            event = parse_control(codec.decode_key(raw_key), codec.decode_value(latest.value))
         except PoisonInput:
             continue
-        if key and key.get("resource") == resource and value and isinstance(value.get("enabled"), bool):
-            state = value["enabled"]
+        if event.resource == resource:
+            state = event.enabled
     return state

@@ -130,7 +130,7 @@ def commands_for(plan: ResyncPlan, identity: dict[str, dict[str, Any]] | None = 
 
 
 def publish(commands: list[WriteCommand], settings: Settings) -> int:
-    from streams.io.produce import make_producer
+    from streams.io.produce import STALL_SECONDS, flush_while_progressing, make_producer
 
     producer = make_producer(settings.kafka)
     fmt: Format = settings.kafka.value_format
@@ -140,8 +140,8 @@ def publish(commands: list[WriteCommand], settings: Settings) -> int:
         metrics.record_resync(str(cmd.extra.get("resync", cmd.action.lower())))
         log.info("resync %s %s: %s", cmd.action, cmd.key, cmd.reason)
         producer.poll(0)
-    if producer.flush(60):
-        raise RuntimeError("resync commands were not all delivered within 60 s")
+    if remaining := flush_while_progressing(producer):
+        raise RuntimeError(f"{remaining} resync commands were not delivered: no delivery for {STALL_SECONDS:.0f} s")
     return len(commands)
 
 
