@@ -9,7 +9,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer
 
-from streams.broker.admin import end_offsets
+from streams.broker.admin import end_offsets, exact_end_offsets
 from streams.broker.embedded import EmbeddedBroker
 from streams.codec import codec_for
 from streams.sample.district import sample_events
@@ -66,3 +66,19 @@ def test_one_record_per_batch_gives_exact_end_offsets(broker: EmbeddedBroker,
         producer.produce(topic, value=str(i).encode())
     assert producer.flush(15) == 0
     assert end_offsets(broker.bootstrap_servers, [topic]) == {(topic, 0): 250}
+
+
+def test_exact_end_offsets_read_past_the_reported_high_watermark(broker: EmbeddedBroker,
+                                                                 unique_topic: Callable[..., str]) -> None:
+    topic = unique_topic("hwm-batched", partitions=2)
+    producer = Producer({"bootstrap.servers": broker.bootstrap_servers, "linger.ms": 50})
+    for i in range(3000):
+        producer.produce(topic, key=str(i).encode(), value=str(i).encode(), partition=i % 2)
+    assert producer.flush(15) == 0
+    reported = end_offsets(broker.bootstrap_servers, [topic])
+    # tansu's bug, which exact_end_offsets is for: with multi-record batches the high watermark falls short
+    assert sum(reported.values()) < 3000
+    assert exact_end_offsets(broker.bootstrap_servers, [topic]) == {(topic, 0): 1500, (topic, 1): 1500}
+    # an empty partition stays 0, without a read
+    empty = unique_topic("hwm-empty", partitions=1)
+    assert exact_end_offsets(broker.bootstrap_servers, [empty]) == {(empty, 0): 0}
