@@ -98,14 +98,14 @@ def exact_end_offsets(config: Config, topics: Iterable[str], timeout: float = 15
             msg = consumer.poll(0.2)
             if msg is None:
                 continue
-            tp = (msg.topic(), msg.partition())
+            tp = (str(msg.topic()), int(msg.partition() or 0))
             error = msg.error()
             if error is not None:
                 if error.code() != KafkaError._PARTITION_EOF:
                     raise KafkaException(error)
                 pending.discard(tp)
                 continue
-            ends[tp] = max(ends[tp], msg.offset() + 1)
+            ends[tp] = max(ends[tp], int(msg.offset() or 0) + 1)
         return ends
     finally:
         consumer.close()
