@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from streams.demo.emulator_thread import DEMO_CLIENT, EmulatorThread, free_port  # noqa: E402
+from streams.emulator.faults import FaultSettings  # noqa: E402
 from streams.emulator.reference import KSDE_NAMESPACE  # noqa: E402
 
 TESTS = ("State Mathematics Assessment", "State English Language Arts Assessment", "State Science Assessment",
@@ -230,6 +231,8 @@ def main() -> None:
     parser.add_argument("--skip-lightbeam", action="store_true")
     parser.add_argument("--egress-transport", choices=("aiohttp", "httpx"), default="aiohttp",
                         help="edfi.httpStack of our egress (aiohttp: the default)")
+    parser.add_argument("--server-latency-ms", type=float, default=0.0,
+                        help="added by the emulator to every data request (a real ODS's database round trip)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="egress-bench-"))
     data = write_data(work / "data", args.records)
@@ -240,12 +243,15 @@ def main() -> None:
             emu.add_student(student_id(s))
         for school in range(SCHOOLS):
             emu.add_school(1001 + school)
+        # latency only: the emulator's faults are otherwise off (a sleep, so requests overlap freely)
+        emu.faults.configure(FaultSettings(latency_seconds=args.server_latency_ms / 1000))
 
     port = free_port()
     thread = EmulatorThread(port, seed)
     base_url = f"http://127.0.0.1:{port}"
     clock = WriteClock(thread)
-    result: dict[str, Any] = {"benchmark": "egress_vs_lightbeam", "records": args.records}
+    result: dict[str, Any] = {"benchmark": "egress_vs_lightbeam", "records": args.records,
+                              "server_latency_ms": args.server_latency_ms}
     try:
         ours, ours_detail = measure(thread, clock, args.records,
                                     lambda: run_egress(base_url, data, args.max_in_flight, args.egress_transport))

@@ -87,7 +87,7 @@ def exact_end_offsets(config: Config, topics: Iterable[str], timeout: float = 15
     if not starts:
         return ends
     consumer = Consumer({**_cfg(config), "group.id": "edfi-stream-offsets-probe", "enable.auto.commit": False,
-                         "enable.partition.eof": True})
+                         "enable.partition.eof": True, "fetch.wait.max.ms": 10})
     try:
         consumer.assign([TopicPartition(t, p, offset) for (t, p), offset in starts.items()])
         pending = set(starts)

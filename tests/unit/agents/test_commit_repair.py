@@ -73,3 +73,60 @@ def test_queued_topics_reads_the_stream_buffers_of_the_conductor() -> None:
         "sis.students": [SimpleNamespace(_queue=waiting)]})
     queued = queued_topics(conductor)
     assert queued("sis.students") and not queued("sis.tests") and not queued("sis.staff")
+
+
+class _Consumer:
+    """What repair_once reads of a Faust consumer, and the seeks it asks for."""
+
+    def __init__(self, tp: object) -> None:
+        self.tp = tp
+        self._committed_offset = {tp: 6}
+        self._read_offset = {tp: 147}
+        self._acked = {tp: list(range(11, 148))}
+        self._unacked_messages: list[object] = []
+        self._commit_fut: object | None = None
+        self.seeks: list[dict[object, int]] = []
+
+    def assignment(self) -> set[object]:
+        return {self.tp}
+
+    def highwater(self, tp: object) -> int:
+        return 148
+
+    async def seek_wait(self, partitions: dict[object, int]) -> None:
+        self.seeks.append(dict(partitions))
+
+
+async def test_a_hole_is_read_again_through_seek_wait_and_counted() -> None:
+    from collections import namedtuple
+
+    from agents.commit_repair import repair_once
+
+    tp = namedtuple("tp", "topic partition")("sis.tests", 0)
+    consumer, now, repaired = _Consumer(tp), [0.0], []
+    watch = HoleWatch(hold_seconds=15, clock=lambda: now[0])
+    assert await repair_once(consumer, watch, lambda t: True, lambda t: False, repaired.append) == {}
+    now[0] = 15
+    assert await repair_once(consumer, watch, lambda t: True, lambda t: False, repaired.append) == {tp: (6, 10)}
+    assert consumer.seeks == [{tp: 6}] and repaired == ["sis.tests"]
+
+
+async def test_no_repair_from_a_look_taken_while_faust_commits() -> None:
+    """Mid-commit, Faust has dropped the offsets it commits from its acked list but not yet moved its
+    committed offset: the same picture as a hole. Such a look neither reports nor resets the watch."""
+    from collections import namedtuple
+
+    from agents.commit_repair import repair_once
+
+    tp = namedtuple("tp", "topic partition")("edfi-stream.write-commands", 0)
+    consumer, now = _Consumer(tp), [0.0]
+    watch = HoleWatch(hold_seconds=15, clock=lambda: now[0])
+    consumer._commit_fut = object()
+    for now[0] in (0.0, 10.0, 20.0, 30.0):
+        assert await repair_once(consumer, watch, lambda t: True, lambda t: False, lambda t: None) == {}
+    assert consumer.seeks == []
+    consumer._commit_fut = None  # a real hole is still there once the commit is over: reported after the hold
+    now[0] = 40
+    assert await repair_once(consumer, watch, lambda t: True, lambda t: False, lambda t: None) == {}
+    now[0] = 55
+    assert await repair_once(consumer, watch, lambda t: True, lambda t: False, lambda t: None) == {tp: (6, 10)}
