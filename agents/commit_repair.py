@@ -39,7 +39,7 @@ class PartitionAcks:
     committed: int | None
     read: int | None
     acked: Iterable[int] = ()
-    in_flight: Iterable[int] = ()
+    in_flight: Iterable[int] = ()  # delivered to a stream, or waiting in a stream's buffer
     end: int | None = None  # the high watermark of the last fetch (the next offset to be written)
     queued: bool = False  # records of this partition's topic wait in a stream's buffer
 
@@ -49,9 +49,10 @@ def hole(acks: PartitionAcks) -> tuple[int, int] | None:
 
     Two signatures, both impossible for records that are merely waiting in a stream's buffer:
 
-    * acknowledged offsets two or more past the committed one (Faust tolerates one missing offset): each
-      partition is processed in order, so records before an acknowledged one that are neither acknowledged
-      nor in flight will never come;
+    * acknowledged offsets two or more past the committed one (Faust tolerates one missing offset), every
+      offset between them already read by the fetch loop and neither acknowledged nor in flight: such
+      records will never come. (Read and in flight both matter after a seek back, when the records read
+      again queue behind later ones that were read before it and are acknowledged first);
     * nothing acknowledged, and records read or on the broker past the committed offset, while no record
       of the topic waits in a stream's buffer (a partition whose records all went in the dropped fetch).
 
@@ -65,6 +66,8 @@ def hole(acks: PartitionAcks) -> tuple[int, int] | None:
         first, last = committed, min(acked) - 1
         if last - first < 1:
             return None
+        if acks.read is None or last > acks.read:
+            return None  # not all read yet (after a seek back, say): the rest is on its way
     else:
         seen = [o for o in (acks.read, None if acks.end is None else acks.end - 1) if o is not None]
         if acks.queued or not seen:
@@ -103,17 +106,29 @@ class HoleWatch:
 
 
 def partition_acks(consumer: Any, acking: Callable[[str], bool],
-                   queued: Callable[[str], bool] = lambda topic: False) -> dict[TopicPartition, PartitionAcks]:
+                   queued: Callable[[str], bool] = lambda topic: False, buffered: Iterable[Any] = ()
+                   ) -> dict[TopicPartition, PartitionAcks]:
     """Read the acknowledgement state of the assigned partitions whose messages agents acknowledge
     (``acking(topic)``; not the table changelogs, which Faust reads for recovery and never commits) from a
     Faust consumer (its internals: there is no public API for them)."""
     in_flight: dict[TopicPartition, list[int]] = {}
-    for message in list(getattr(consumer, "_unacked_messages", ())):
+    for message in [*getattr(consumer, "_unacked_messages", ()), *buffered]:
         in_flight.setdefault(message.tp, []).append(message.offset)
     return {tp: PartitionAcks(consumer._committed_offset.get(tp), consumer._read_offset.get(tp),
                               list(consumer._acked.get(tp) or ()), in_flight.get(tp, ()), _end(consumer, tp),
                               queued(tp.topic))
             for tp in consumer.assignment() if acking(tp.topic)}
+
+
+def buffered_messages(conductor: Any) -> list[Any]:
+    """The messages waiting in the stream buffers (channel queues) of the conductor's topics: delivered by
+    the fetch loop, not yet taken by a stream, so not yet in the consumer's unacknowledged set."""
+    out: list[Any] = []
+    for channels in list(getattr(conductor, "_topic_name_index", {}).values()):
+        for channel in list(channels):
+            items = getattr(getattr(channel, "_queue", None), "_queue", None)  # asyncio.Queue's deque
+            out.extend(m for m in (getattr(e, "message", None) for e in list(items or ())) if m is not None)
+    return out
 
 
 def queued_topics(conductor: Any) -> Callable[[str], bool]:
@@ -149,11 +164,12 @@ def committing(consumer: Any) -> bool:
 
 
 async def repair_once(consumer: Any, watch: HoleWatch, acking: Callable[[str], bool],
-                      queued: Callable[[str], bool], on_repair: Callable[[str], None]) -> dict[Any, tuple[int, int]]:
+                      queued: Callable[[str], bool], on_repair: Callable[[str], None],
+                      buffered: Callable[[], Iterable[Any]] = list) -> dict[Any, tuple[int, int]]:
     """One look at the assigned partitions; seeks back the holes that are due. Returns them."""
     if committing(consumer):
         return {}  # this look would see the commit's own bookkeeping; the watch keeps what it saw before
-    due = watch.due(partition_acks(consumer, acking, queued))
+    due = watch.due(partition_acks(consumer, acking, queued, buffered()))
     for tp, (first, last) in due.items():
         log.warning("offsets %d-%d of %s/%d were skipped without being processed and block its commits: "
                     "reading the partition again from offset %d", first, last, tp.topic, tp.partition, first)
@@ -174,6 +190,7 @@ def attach_commit_repair(app: Any, on_repair: Callable[[str], None], hold_second
         consumer = app.consumer
         if consumer is None or getattr(app, "rebalancing", False):
             return
-        await repair_once(consumer, watch, app.topics.acks_enabled_for, queued_topics(app.topics), on_repair)
+        await repair_once(consumer, watch, app.topics.acks_enabled_for, queued_topics(app.topics), on_repair,
+                          lambda: buffered_messages(app.topics))
 
     return watch

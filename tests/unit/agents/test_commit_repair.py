@@ -130,3 +130,36 @@ async def test_no_repair_from_a_look_taken_while_faust_commits() -> None:
     assert await repair_once(consumer, watch, lambda t: True, lambda t: False, lambda t: None) == {}
     now[0] = 55
     assert await repair_once(consumer, watch, lambda t: True, lambda t: False, lambda t: None) == {tp: (6, 10)}
+
+
+def test_after_a_seek_back_the_records_read_again_are_not_a_hole() -> None:
+    """Seek back to 6 with later records already buffered: those are acknowledged first, while 6-10 are
+    read again behind them (unread yet, then waiting in the buffer). Neither picture is a hole."""
+    from collections import namedtuple
+    from types import SimpleNamespace
+
+    from agents.commit_repair import partition_acks
+
+    assert hole(PartitionAcks(6, 6, range(11, 148))) is None  # 7-10 not read again yet
+    assert hole(PartitionAcks(6, None, range(11, 148))) is None  # sought to the start: nothing read
+    tp = namedtuple("tp", "topic partition")("edfi-stream.student-events", 0)
+    consumer = SimpleNamespace(assignment=lambda: {tp}, _committed_offset={tp: 6}, _read_offset={tp: 147},
+                               _acked={tp: list(range(11, 148))}, _unacked_messages=[], highwater=lambda t: 148)
+    assert hole(partition_acks(consumer, lambda t: True)[tp]) == (6, 10)
+    waiting = [SimpleNamespace(tp=tp, offset=8)]
+    assert hole(partition_acks(consumer, lambda t: True, buffered=waiting)[tp]) is None
+
+
+def test_buffered_messages_are_read_off_the_stream_buffers() -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from agents.commit_repair import buffered_messages
+
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    first, second = SimpleNamespace(tp="a", offset=1), SimpleNamespace(tp="a", offset=2)
+    queue.put_nowait(SimpleNamespace(message=first))
+    queue.put_nowait(SimpleNamespace(message=second))
+    conductor = SimpleNamespace(_topic_name_index={"a": [SimpleNamespace(_queue=queue), SimpleNamespace(_queue=None)]})
+    assert buffered_messages(conductor) == [first, second]
+    assert queue.qsize() == 2  # only looked at
