@@ -130,6 +130,8 @@ def main() -> None:
     parser.add_argument("--batched", action="store_true",
                         help="no one-record-per-batch workaround (for 100,000 students; restart figure not comparable)")
     parser.add_argument("--progress", action="store_true", help="print progress every 30 s")
+    parser.add_argument("--compare-simulate", action="store_true",
+                        help="after the load, check that the ODS equals `simulate` on the same district")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="memory-bench-"))
     district, first, second, count = write_halves(work, args.students, args.second_enrollment_share)
@@ -150,6 +152,7 @@ def main() -> None:
         full_mb = worker_peak_mb(stack)
         load_seconds = time.perf_counter() - started - 2.0
         records = len(stack.emulator.records_by_id)
+        loaded_ods = stack.emulator_thread.call(stack.emulator.records) if args.compare_simulate else None
 
         # restart: stop, start, ready; then one new score until its write reaches the ODS
         person = args.students + 1
@@ -167,11 +170,19 @@ def main() -> None:
         written = wait_for_student(stack, f"{person:010d}", 600)
         restarted_mb = worker_peak_mb(stack)
 
+    same_as_simulate = None
+    if loaded_ods is not None:
+        from streams.config import load_settings
+        from streams.demo.run import matches_simulate
+
+        same_as_simulate = matches_simulate(loaded_ods, load_settings(config, environ={}), district)
+        print(f"the ODS after the load {'equals' if same_as_simulate else 'DIFFERS FROM'} `simulate` on the district")
     per_student_kb = (full_mb - half_mb) * 1024 / (args.students - args.students // 2)
     projected_mb = full_mb + per_student_kb * (TARGET_STUDENTS - args.students) / 1024
     result = {
         "benchmark": "memory_recovery", "students": args.students, "events": count, "batched": args.batched,
         "enrollments_per_student": 1 + args.second_enrollment_share, "ods_records": records,
+        "ods_equals_simulate": same_as_simulate,
         "load_seconds": round(load_seconds, 1), "worker_peak_mb_idle": round(idle_mb, 1),
         "worker_peak_mb_half": round(half_mb, 1), "worker_peak_mb_full": round(full_mb, 1),
         "growth_kb_per_student": round(per_student_kb, 2),
