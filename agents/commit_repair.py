@@ -157,9 +157,8 @@ def _end(consumer: Any, tp: TopicPartition) -> int | None:
 def committing(consumer: Any) -> bool:
     """Whether Faust is in the middle of a commit. It drops the acknowledged offsets it is about to commit
     from its list *before* it flushes the producer and commits, and records the new committed offset only
-    after: until then the partition looks exactly like a hole. Under a large backlog that flush can take
-    longer than the hold time (seen at 100,000 students: a false repair every 20 s, each one re-reading
-    thousands of records)."""
+    after: until then the partition looks exactly like a hole, and under a large producer backlog that
+    flush can outlast the hold time (commits of 3.6 s against a 2.8 s interval at 100,000 students)."""
     return getattr(consumer, "_commit_fut", None) is not None
 
 
