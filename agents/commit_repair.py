@@ -19,9 +19,10 @@ idempotent). Their acknowledgements fill the hole and commits resume.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,20 +165,50 @@ def committing(consumer: Any) -> bool:
 
 async def repair_once(consumer: Any, watch: HoleWatch, acking: Callable[[str], bool],
                       queued: Callable[[str], bool], on_repair: Callable[[str], None],
-                      buffered: Callable[[], Iterable[Any]] = list) -> dict[Any, tuple[int, int]]:
-    """One look at the assigned partitions; seeks back the holes that are due. Returns them."""
+                      buffered: Callable[[], Iterable[Any]] = list,
+                      settle: Callable[[Any, Iterable[Any]], Awaitable[None]] | None = None
+                      ) -> dict[Any, tuple[int, int]]:
+    """One look at the assigned partitions; reads the holes that are due again. Returns them."""
     if committing(consumer):
         return {}  # this look would see the commit's own bookkeeping; the watch keeps what it saw before
     due = watch.due(partition_acks(consumer, acking, queued, buffered()))
+    if not due:
+        return due
     for tp, (first, last) in due.items():
         log.warning("offsets %d-%d of %s/%d were skipped without being processed and block its commits: "
                     "reading the partition again from offset %d", first, last, tp.topic, tp.partition, first)
         on_repair(tp.topic)
-    if due:
+    # Pause, let the fetch loop finish the records of these partitions it already holds, then seek. Seeking
+    # under a batch in hand would let its next record, far past the sought offset, be taken for a gap in the
+    # log, which Faust commits past, and the records read again would then be dropped as already read.
+    consumer.pause_partitions(list(due))
+    try:
+        await (settle or read_offsets_settled)(consumer, list(due))
         # Through the consumer's own thread: Consumer.seek changes the client's fetch state from this one,
         # which raced the fetcher and crashed the worker (aiokafka fetched_records: KeyError).
         await consumer.seek_wait({tp: first for tp, (first, _) in due.items()})
+    finally:
+        assigned = set(consumer.assignment())
+        consumer.resume_partitions([tp for tp in due if tp in assigned])
     return due
+
+
+async def read_offsets_settled(consumer: Any, tps: Iterable[Any], quiet_seconds: float = 1.0,
+                               max_seconds: float = 30.0) -> None:
+    """Until the fetch loop's read offsets of ``tps`` have not moved for ``quiet_seconds`` (it has
+    finished the records it held for them), or ``max_seconds``."""
+    tps = list(tps)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    last = [consumer._read_offset.get(tp) for tp in tps]
+    quiet_since = started
+    while loop.time() - started < max_seconds:
+        await asyncio.sleep(0.1)
+        now = [consumer._read_offset.get(tp) for tp in tps]
+        if now != last:
+            last, quiet_since = now, loop.time()
+        elif loop.time() - quiet_since >= quiet_seconds:
+            return
 
 
 def attach_commit_repair(app: Any, on_repair: Callable[[str], None], hold_seconds: float = 15.0,

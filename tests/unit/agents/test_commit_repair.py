@@ -86,6 +86,16 @@ class _Consumer:
         self._unacked_messages: list[object] = []
         self._commit_fut: object | None = None
         self.seeks: list[dict[object, int]] = []
+        self.calls: list[str] = []
+        self.paused: set[object] = set()
+
+    def pause_partitions(self, tps: list[object]) -> None:
+        self.calls.append("pause")
+        self.paused.update(tps)
+
+    def resume_partitions(self, tps: list[object]) -> None:
+        self.calls.append("resume")
+        self.paused.difference_update(tps)
 
     def assignment(self) -> set[object]:
         return {self.tp}
@@ -94,7 +104,13 @@ class _Consumer:
         return 148
 
     async def seek_wait(self, partitions: dict[object, int]) -> None:
+        assert set(partitions) <= self.paused, "seek only while the partitions are paused"
+        self.calls.append("seek")
         self.seeks.append(dict(partitions))
+
+
+async def _settled(consumer: object, tps: object) -> None:
+    consumer.calls.append("settled")  # type: ignore[attr-defined]
 
 
 async def test_a_hole_is_read_again_through_seek_wait_and_counted() -> None:
@@ -105,10 +121,13 @@ async def test_a_hole_is_read_again_through_seek_wait_and_counted() -> None:
     tp = namedtuple("tp", "topic partition")("sis.tests", 0)
     consumer, now, repaired = _Consumer(tp), [0.0], []
     watch = HoleWatch(hold_seconds=15, clock=lambda: now[0])
-    assert await repair_once(consumer, watch, lambda t: True, lambda t: False, repaired.append) == {}
+    assert await repair_once(consumer, watch, lambda t: True, lambda t: False, repaired.append, settle=_settled) == {}
     now[0] = 15
-    assert await repair_once(consumer, watch, lambda t: True, lambda t: False, repaired.append) == {tp: (6, 10)}
+    assert await repair_once(consumer, watch, lambda t: True, lambda t: False, repaired.append,
+                             settle=_settled) == {tp: (6, 10)}
     assert consumer.seeks == [{tp: 6}] and repaired == ["sis.tests"]
+    # paused, the records in hand finished, sought, resumed: never a seek under a batch being delivered
+    assert consumer.calls == ["pause", "settled", "seek", "resume"] and not consumer.paused
 
 
 async def test_no_repair_from_a_look_taken_while_faust_commits() -> None:
@@ -129,7 +148,8 @@ async def test_no_repair_from_a_look_taken_while_faust_commits() -> None:
     now[0] = 40
     assert await repair_once(consumer, watch, lambda t: True, lambda t: False, lambda t: None) == {}
     now[0] = 55
-    assert await repair_once(consumer, watch, lambda t: True, lambda t: False, lambda t: None) == {tp: (6, 10)}
+    assert await repair_once(consumer, watch, lambda t: True, lambda t: False, lambda t: None,
+                             settle=_settled) == {tp: (6, 10)}
 
 
 def test_after_a_seek_back_the_records_read_again_are_not_a_hole() -> None:
@@ -163,3 +183,23 @@ def test_buffered_messages_are_read_off_the_stream_buffers() -> None:
     conductor = SimpleNamespace(_topic_name_index={"a": [SimpleNamespace(_queue=queue), SimpleNamespace(_queue=None)]})
     assert buffered_messages(conductor) == [first, second]
     assert queue.qsize() == 2  # only looked at
+
+
+async def test_read_offsets_settle_once_the_fetch_loop_stops_moving_them() -> None:
+    import asyncio
+
+    from agents.commit_repair import read_offsets_settled
+
+    consumer = _Consumer("tp")
+    loop = asyncio.get_running_loop()
+
+    async def fetch_loop() -> None:  # still delivering the batch it holds for 0.5 s
+        for offset in range(148, 153):
+            await asyncio.sleep(0.1)
+            consumer._read_offset["tp"] = offset
+
+    started = loop.time()
+    delivering = asyncio.create_task(fetch_loop())
+    await read_offsets_settled(consumer, ["tp"], quiet_seconds=0.3, max_seconds=5)
+    assert delivering.done() and consumer._read_offset["tp"] == 152
+    assert 0.7 <= loop.time() - started < 2
