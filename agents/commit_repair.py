@@ -121,14 +121,19 @@ def partition_acks(consumer: Any, acking: Callable[[str], bool],
             for tp in consumer.assignment() if acking(tp.topic)}
 
 
+def _channel_queues(channels_by_topic: Mapping[str, Iterable[Any]]) -> list[Any]:
+    """The queues of the channels Faust's conductor delivers the topics to: the streams' buffers."""
+    return [queue for channels in list(channels_by_topic.values()) for channel in list(channels)
+            if (queue := getattr(channel, "_queue", None)) is not None]
+
+
 def buffered_messages(conductor: Any) -> list[Any]:
     """The messages waiting in the stream buffers (channel queues) of the conductor's topics: delivered by
     the fetch loop, not yet taken by a stream, so not yet in the consumer's unacknowledged set."""
     out: list[Any] = []
-    for channels in list(getattr(conductor, "_topic_name_index", {}).values()):
-        for channel in list(channels):
-            items = getattr(getattr(channel, "_queue", None), "_queue", None)  # asyncio.Queue's deque
-            out.extend(m for m in (getattr(e, "message", None) for e in list(items or ())) if m is not None)
+    for queue in _channel_queues(getattr(conductor, "_topic_name_index", {})):
+        items = getattr(queue, "_queue", None)  # asyncio.Queue's deque
+        out.extend(m for m in (getattr(e, "message", None) for e in list(items or ())) if m is not None)
     return out
 
 
@@ -138,11 +143,7 @@ def queued_topics(conductor: Any) -> Callable[[str], bool]:
     index = getattr(conductor, "_topic_name_index", {})
 
     def queued(topic: str) -> bool:
-        for channel in list(index.get(topic, ())):
-            queue = getattr(channel, "_queue", None)
-            if queue is not None and queue.qsize() > 0:
-                return True
-        return False
+        return any(queue.qsize() > 0 for queue in _channel_queues({topic: index.get(topic, ())}))
 
     return queued
 
