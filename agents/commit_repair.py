@@ -121,17 +121,17 @@ def partition_acks(consumer: Any, acking: Callable[[str], bool],
             for tp in consumer.assignment() if acking(tp.topic)}
 
 
-def _channel_queues(channels_by_topic: Mapping[str, Iterable[Any]]) -> list[Any]:
-    """The queues of the channels Faust's conductor delivers the topics to: the streams' buffers."""
-    return [queue for channels in list(channels_by_topic.values()) for channel in list(channels)
-            if (queue := getattr(channel, "_queue", None)) is not None]
+def _queues(channels: Iterable[Any]) -> list[Any]:
+    """The queues of channels Faust's conductor delivers to: the streams' buffers."""
+    return [queue for channel in list(channels) if (queue := getattr(channel, "_queue", None)) is not None]
 
 
 def buffered_messages(conductor: Any) -> list[Any]:
     """The messages waiting in the stream buffers (channel queues) of the conductor's topics: delivered by
     the fetch loop, not yet taken by a stream, so not yet in the consumer's unacknowledged set."""
     out: list[Any] = []
-    for queue in _channel_queues(getattr(conductor, "_topic_name_index", {})):
+    index = getattr(conductor, "_topic_name_index", {})
+    for queue in _queues(channel for channels in list(index.values()) for channel in channels):
         items = getattr(queue, "_queue", None)  # asyncio.Queue's deque
         out.extend(m for m in (getattr(e, "message", None) for e in list(items or ())) if m is not None)
     return out
@@ -143,7 +143,7 @@ def queued_topics(conductor: Any) -> Callable[[str], bool]:
     index = getattr(conductor, "_topic_name_index", {})
 
     def queued(topic: str) -> bool:
-        return any(queue.qsize() > 0 for queue in _channel_queues({topic: index.get(topic, ())}))
+        return any(queue.qsize() > 0 for queue in _queues(index.get(topic, ())))
 
     return queued
 

@@ -81,8 +81,10 @@ class EdfiClient:
         url = urljoin(self.data_url, f"ed-fi/{resource}")
         return f"{url}/{item}" if item else url
 
-    def _collection_url(self, resource: str) -> httpx.URL:
-        # Parsed once: httpx parses a string URL on every request, a visible share of a POST's CPU.
+    async def _collection_url(self, resource: str) -> httpx.URL:
+        # Parsed once (after discovery, which sets the data URL): httpx parses a string URL on every
+        # request, a visible share of a POST's CPU.
+        await self.discover()
         url = self._collections.get(resource)
         if url is None:
             url = self._collections[resource] = httpx.URL(self.resource_url(resource))
@@ -139,8 +141,7 @@ class EdfiClient:
         return response
 
     async def post(self, resource: str, body: dict[str, Any]) -> tuple[int, str | None]:
-        await self.discover()  # the collection URL depends on the discovered data URL
-        response = await self.request("POST", self._collection_url(resource), json_body=body)
+        response = await self.request("POST", await self._collection_url(resource), json_body=body)
         location = response.headers.get("Location") or ""
         return response.status_code, location.rstrip("/").rsplit("/", 1)[-1] or None
 
@@ -153,13 +154,13 @@ class EdfiClient:
         return response.status_code
 
     async def get_by_key(self, resource: str, params: dict[str, str]) -> list[dict[str, Any]]:
-        response = await self.request("GET", self.resource_url(resource), params=params)
+        response = await self.request("GET", await self._collection_url(resource), params=params)
         return list(response.json())
 
     async def get_page(self, resource: str, offset: int, limit: int, params: dict[str, Any] | None = None
                        ) -> tuple[list[dict[str, Any]], int | None]:
         query = {**(params or {}), "offset": offset, "limit": limit, "totalCount": "true"}
-        response = await self.request("GET", self.resource_url(resource), params=query)
+        response = await self.request("GET", await self._collection_url(resource), params=query)
         total = response.headers.get("Total-Count")
         return list(response.json()), int(total) if total is not None else None
 
