@@ -107,25 +107,31 @@ class WriteClock:
 
 
 # -- (a) our egress, in a child process ------------------------------------------------------------------
-async def egress_send(base_url: str, data: Path, max_in_flight: int, transport_name: str) -> dict[str, int]:
+async def egress_send(base_url: str, data: Path, max_in_flight: int, transport_name: str, concurrency: str
+                      ) -> dict[str, Any]:
     from streams.config import EdfiSettings
     from streams.edfi.dispatcher import EgressDispatcher
-    from streams.edfi.factory import build_sender
+    from streams.edfi.factory import build_limit, build_sender
     from streams.writes import NaturalKey, WriteCommand
 
-    settings = EdfiSettings.model_validate({"base_url": base_url, "max_in_flight": max_in_flight,
-                                            "http_stack": transport_name})
-    sender, client = build_sender(settings, credentials=(DEMO_CLIENT[0], os.environ[SECRET_ENV]))
-    dispatcher = EgressDispatcher(sender, max_in_flight)
+    overrides: dict[str, Any] = {"max_in_flight": max_in_flight} if max_in_flight else {}
+    settings = EdfiSettings.model_validate({"base_url": base_url, "http_stack": transport_name,
+                                            "concurrency": concurrency, **overrides})
+    limit = build_limit(settings)  # as the worker builds it (streams.edfi.factory.build_dispatcher)
+    sender, client = build_sender(settings, credentials=(DEMO_CLIENT[0], os.environ[SECRET_ENV]), limit=limit)
+    dispatcher = EgressDispatcher(sender, settings.max_in_flight, limit=limit)
+    peak = 0
     await client.check_token()
     with open(data, encoding="utf-8") as handle:
         for offset, line in enumerate(handle):
             payload = json.loads(line)
             cmd = WriteCommand("POST", NaturalKey.of_payload(payload), payload, "benchmark")
             await dispatcher.submit(cmd, (0, offset))
+            peak = max(peak, limit.current)
     await dispatcher.drain()
     await client.aclose()
-    return dispatcher.results
+    return {"results": dispatcher.results, "limit_final": limit.current, "limit_peak": peak,
+            "limit_decreases": limit.decreases}
 
 
 def children_cpu() -> float:
@@ -133,13 +139,13 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_egress(base_url: str, data: Path, max_in_flight: int, transport: str) -> dict[str, Any]:
+def run_egress(base_url: str, data: Path, max_in_flight: int, transport: str, concurrency: str) -> dict[str, Any]:
     started, cpu = time.perf_counter(), children_cpu()
     out = subprocess.run([sys.executable, __file__, "--egress-child", base_url, str(data), str(max_in_flight),
-                          transport], capture_output=True, text=True, env=child_env(), check=False)
+                          transport, concurrency], capture_output=True, text=True, env=child_env(), check=False)
     if out.returncode != 0:
         raise RuntimeError(f"egress child failed: {out.stderr[-2000:]}")
-    return {"results": json.loads(out.stdout.strip().splitlines()[-1]),
+    return {**json.loads(out.stdout.strip().splitlines()[-1]),
             "process_seconds": time.perf_counter() - started, "client_cpu_seconds": children_cpu() - cpu}
 
 
@@ -224,7 +230,10 @@ def measure(thread: EmulatorThread, clock: WriteClock, records: int, run: Any) -
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=10_000)
-    parser.add_argument("--max-in-flight", type=int, default=16)
+    parser.add_argument("--concurrency", choices=("adaptive", "fixed"), default="adaptive",
+                        help="edfi.concurrency of our egress (adaptive: the default)")
+    parser.add_argument("--max-in-flight", type=int, default=0,
+                        help="edfi.maxInFlight (adaptive: the ceiling; fixed: the number); 0: the default")
     parser.add_argument("--pool-size", type=int, default=8, help="lightbeam connection.pool_size")
     parser.add_argument("--venv", type=Path, default=Path(tempfile.gettempdir()) / "edfi-stream-bench" / "lightbeam")
     parser.add_argument("--lightbeam-version", default="==0.1.12")
@@ -254,12 +263,20 @@ def main() -> None:
                               "server_latency_ms": args.server_latency_ms}
     try:
         ours, ours_detail = measure(thread, clock, args.records,
-                                    lambda: run_egress(base_url, data, args.max_in_flight, args.egress_transport))
-        print(f"our egress ({args.max_in_flight} in flight, {args.egress_transport}): {args.records} records in "
-              f"{ours_detail['write_seconds']:.2f} s = {ours:,.0f} records/s  {ours_detail['results']}")
+                                    lambda: run_egress(base_url, data, args.max_in_flight, args.egress_transport,
+                                                       args.concurrency))
+        print(f"our egress ({args.concurrency}, maxInFlight {args.max_in_flight or 'default'}, "
+              f"{args.egress_transport}): {args.records} records in {ours_detail['write_seconds']:.2f} s = "
+              f"{ours:,.0f} records/s  {ours_detail['results']}")
+        print(f"    in-flight limit: peak {ours_detail['limit_peak']}, final {ours_detail['limit_final']}, "
+              f"{ours_detail['limit_decreases']} decreases")
         report_cpu(ours_detail, args.records)
         result.update({"egress_records_per_second": round(ours), "egress_seconds": ours_detail["write_seconds"],
-                       "egress_max_in_flight": args.max_in_flight, "egress_transport": args.egress_transport,
+                       "egress_concurrency": args.concurrency, "egress_max_in_flight": args.max_in_flight or None,
+                       "egress_limit_peak": ours_detail["limit_peak"],
+                       "egress_limit_final": ours_detail["limit_final"],
+                       "egress_limit_decreases": ours_detail["limit_decreases"],
+                       "egress_transport": args.egress_transport,
                        "egress_client_cpu_ms_per_record": ours_detail["client_ms"],
                        "emulator_cpu_ms_per_record_egress": ours_detail["server_ms"]})
         if not args.skip_lightbeam:
@@ -283,8 +300,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] == "--egress-child":
-        outcome = asyncio.run(egress_send(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5]))
+    if len(sys.argv) == 7 and sys.argv[1] == "--egress-child":
+        outcome = asyncio.run(egress_send(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5],
+                                          sys.argv[6]))
         print(json.dumps(outcome))
     else:
         main()

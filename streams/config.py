@@ -60,7 +60,12 @@ class EdfiSettings(_Model):
     client_id_env: str = "EDFI_CLIENT_ID"
     client_secret_env: str = "EDFI_CLIENT_SECRET"
     timeout_seconds: float = 30.0
-    max_in_flight: int = Field(default=16, ge=1, le=512)
+    # adaptive: the writes in flight move between minInFlight and maxInFlight with the ODS's answers and
+    # latency (streams/edfi/concurrency.py); fixed: always maxInFlight
+    concurrency: Literal["adaptive", "fixed"] = "adaptive"
+    max_in_flight: int = Field(default=64, ge=1, le=512)
+    initial_in_flight: int = Field(default=16, ge=1, le=512)
+    min_in_flight: int = Field(default=4, ge=1, le=512)
     max_retries: int = Field(default=8, ge=0)
     backoff_base_seconds: float = 0.2
     backoff_max_seconds: float = 30.0
@@ -73,6 +78,13 @@ class EdfiSettings(_Model):
     # aiohttp: httpx's API over aiohttp's connection pool (about 3x the records/s, docs/performance.md);
     # httpx: httpx's own pool (httpcore)
     http_stack: Literal["aiohttp", "httpx"] = "aiohttp"
+
+    @model_validator(mode="after")
+    def _in_flight_range(self) -> EdfiSettings:
+        if self.concurrency == "adaptive" and self.min_in_flight > self.max_in_flight:
+            raise ValueError(f"edfi.minInFlight ({self.min_in_flight}) is above edfi.maxInFlight "
+                             f"({self.max_in_flight})")
+        return self
 
     def credentials(self, environ: Mapping[str, str] | None = None) -> tuple[str, str]:
         env = os.environ if environ is None else environ

@@ -1,8 +1,9 @@
 """Ordered, bounded, crash-safe dispatch of write commands (pure asyncio; the egress agent wraps it).
 
 * Order within a record: commands for one studentAssessmentIdentifier run one after another (a chain per
-  key); different keys run concurrently, at most ``max_in_flight`` at a time. ``submit`` waits for a free
-  slot: that is the backpressure that pauses consumption instead of piling up work.
+  key); different keys run concurrently, at most ``limit.current`` at a time (an adaptive limit,
+  :mod:`streams.edfi.concurrency`, or a fixed ``max_in_flight``). ``submit`` waits for a free slot: that is
+  the backpressure that pauses consumption instead of piling up work.
 * Parking: a 409 unresolved reference (the student is not in the ODS yet) is retried every
   ``park_retry_seconds`` until ``park_horizon_seconds``, then dead-lettered. A parked write gives its slot
   back while it waits but still blocks later writes of the same record, so order holds.
@@ -21,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from streams.edfi.concurrency import AdaptiveLimit, SlotGate
 from streams.edfi.retry import RetryPolicy
 from streams.edfi.sender import SendResult, WriteSender
 from streams.errors import RetryableError
@@ -36,16 +38,16 @@ class EgressDispatcher:
     def __init__(self, sender: WriteSender, max_in_flight: int = 16, park_horizon_seconds: float = 3600.0,
                  park_retry_seconds: float = 30.0, on_dead_letter: DeadLetterHook | None = None,
                  on_result: ResultHook | None = None, clock: Callable[[], float] = time.monotonic,
-                 outage_policy: RetryPolicy | None = None) -> None:
+                 outage_policy: RetryPolicy | None = None, limit: AdaptiveLimit | None = None) -> None:
         self.sender = sender
-        self.max_in_flight = max_in_flight
+        self.limit = limit or AdaptiveLimit(max_in_flight, max_in_flight, max_in_flight)
         self.park_horizon = park_horizon_seconds
         self.park_retry = park_retry_seconds
         self._on_dead_letter = on_dead_letter
         self._on_result = on_result or (lambda cmd, result: None)
         self._clock = clock
         self._outage = outage_policy or RetryPolicy(max_retries=1_000_000, base_seconds=0.5, max_seconds=30.0)
-        self._slots = asyncio.Semaphore(max_in_flight)
+        self._slots = SlotGate(lambda: self.limit.current)
         self._chains: dict[str, asyncio.Task[None]] = {}
         self._pending: dict[int, set[int]] = {}
         self._seen: dict[int, int] = {}

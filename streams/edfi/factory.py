@@ -9,7 +9,8 @@ import httpx
 
 from streams.config import EdfiSettings
 from streams.edfi.aiohttp_transport import AiohttpTransport
-from streams.edfi.client import EdfiClient, tls_verification
+from streams.edfi.client import EdfiClient, RequestHook, tls_verification
+from streams.edfi.concurrency import AdaptiveLimit
 from streams.edfi.dispatcher import DeadLetterHook, EgressDispatcher
 from streams.edfi.identity import IdentityMap
 from streams.edfi.sender import SendResult, WriteSender
@@ -17,21 +18,36 @@ from streams.observability import metrics
 from streams.writes import WriteCommand
 
 
+def build_limit(settings: EdfiSettings) -> AdaptiveLimit:
+    if settings.concurrency == "fixed":
+        return AdaptiveLimit(settings.max_in_flight, settings.max_in_flight, settings.max_in_flight)
+    return AdaptiveLimit(settings.initial_in_flight, settings.min_in_flight, settings.max_in_flight,
+                         on_decrease=metrics.record_limit_decrease)
+
+
 def build_client(settings: EdfiSettings, *, transport: httpx.AsyncBaseTransport | None = None,
-                 credentials: tuple[str, str] | None = None, base_url: str | None = None) -> EdfiClient:
+                 credentials: tuple[str, str] | None = None, base_url: str | None = None,
+                 limit: AdaptiveLimit | None = None) -> EdfiClient:
+    """With ``limit``, every data request's answer and latency also feed that concurrency limit."""
     key, secret = credentials or settings.credentials()
     if transport is None and settings.http_stack == "aiohttp":
         transport = AiohttpTransport(settings.max_in_flight + 2, settings.timeout_seconds,
                                      tls_verification(settings))
+    on_request: RequestHook = metrics.observe_edfi_request
+    if limit is not None:
+        def on_request(method: str, status: int, seconds: float, _limit: AdaptiveLimit = limit) -> None:
+            metrics.observe_edfi_request(method, status, seconds)
+            _limit.observe(status, seconds)
     return EdfiClient(settings, key, secret, transport=transport, base_url=base_url,
-                      on_request=metrics.observe_edfi_request, on_retry=metrics.record_retry,
+                      on_request=on_request, on_retry=metrics.record_retry,
                       on_token_refresh=metrics.record_token_refresh)
 
 
 def build_sender(settings: EdfiSettings, *, transport: httpx.AsyncBaseTransport | None = None,
                  credentials: tuple[str, str] | None = None, base_url: str | None = None,
-                 identity: IdentityMap | None = None) -> tuple[WriteSender, EdfiClient]:
-    client = build_client(settings, transport=transport, credentials=credentials, base_url=base_url)
+                 identity: IdentityMap | None = None, limit: AdaptiveLimit | None = None
+                 ) -> tuple[WriteSender, EdfiClient]:
+    client = build_client(settings, transport=transport, credentials=credentials, base_url=base_url, limit=limit)
     return WriteSender(client, identity if identity is not None else {}), client
 
 
@@ -41,7 +57,8 @@ def _on_result(cmd: WriteCommand, result: SendResult) -> None:
 
 def build_dispatcher(settings: EdfiSettings, identity: IdentityMap, on_dead_letter: DeadLetterHook,
                      *, transport: httpx.AsyncBaseTransport | None = None) -> tuple[EgressDispatcher, Any]:
-    sender, client = build_sender(settings, transport=transport, identity=identity)
+    limit = build_limit(settings)
+    sender, client = build_sender(settings, transport=transport, identity=identity, limit=limit)
     dispatcher = EgressDispatcher(sender, settings.max_in_flight, settings.park_horizon_seconds,
-                                  settings.park_retry_seconds, on_dead_letter, _on_result)
+                                  settings.park_retry_seconds, on_dead_letter, _on_result, limit=limit)
     return dispatcher, client

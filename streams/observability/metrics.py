@@ -113,6 +113,12 @@ class Metrics:
             "edfi_stream_parked_writes", "Writes waiting for a missing reference (409) to appear in the ODS",
             registry=registry)
         self.in_flight = Gauge("edfi_stream_writes_in_flight", "Ed-Fi writes in flight", registry=registry)
+        self.in_flight_limit = Gauge(
+            "edfi_stream_writes_in_flight_limit", "How many Ed-Fi writes may be in flight now (the adaptive "
+            "limit, edfi.concurrency)", registry=registry)
+        self.limit_decreases = Counter(
+            "edfi_stream_concurrency_decreases_total", "Times the adaptive limit on writes in flight was lowered "
+            "(an overload answer or rising latency from the ODS)", registry=registry)
         self.dead_letters = Counter(
             "edfi_stream_dead_letters_total", "Dead-letter records by stage and cause", ["stage", "cause"],
             registry=registry)
@@ -148,6 +154,8 @@ METRIC_NAMES: dict[str, str] = {
     "edfi_stream_edfi_retries_total": "counter",
     "edfi_stream_parked_writes": "gauge",
     "edfi_stream_writes_in_flight": "gauge",
+    "edfi_stream_writes_in_flight_limit": "gauge",
+    "edfi_stream_concurrency_decreases_total": "counter",
     "edfi_stream_dead_letters_total": "counter",
     "edfi_stream_consumer_lag_messages": "gauge",
     "edfi_stream_table_entries": "gauge",
@@ -227,6 +235,14 @@ def set_parked(count: int) -> None:
 
 def set_in_flight(count: int) -> None:
     metrics_.in_flight.set(count)
+
+
+def set_in_flight_limit(limit: int) -> None:
+    metrics_.in_flight_limit.set(limit)
+
+
+def record_limit_decrease() -> None:
+    metrics_.limit_decreases.inc()
 
 
 def set_enabled(resource: str, enabled: bool) -> None:

@@ -122,3 +122,20 @@ async def test_parked_write_retries_then_dead_letters_after_the_horizon() -> Non
     assert [c.reason for c in dead] == ["never"]
     assert sender.applied["Math_00000002_2024"] == ["3"]
     assert dispatcher.committable() == {0: 2}
+
+
+async def test_in_flight_follows_the_adaptive_limit() -> None:
+    from streams.edfi.concurrency import AdaptiveLimit
+
+    sender = FakeSender()
+    limit = AdaptiveLimit(4, 2, 6)
+    dispatcher = EgressDispatcher(sender, limit=limit)  # type: ignore[arg-type]
+    for offset in range(200):
+        await dispatcher.submit(numbered(offset, offset), (0, offset))
+        if offset == 100:
+            for _ in range(200):  # the ODS's answers let the limit grow to its maximum
+                limit.observe(200, 0.05)
+    await dispatcher.drain()
+    assert limit.current == 6
+    assert 4 < sender.max_active <= 6
+    assert len(sender.applied) == 200
