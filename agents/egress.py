@@ -135,6 +135,7 @@ def attach_egress(parts: FaustParts, control: ControlState, dispatcher_factory: 
         if "d" in holder:
             pending.ack_upto(holder["d"].committable())
             metrics.set_parked(holder["d"].parked_count)
+            metrics.set_in_flight_limit(holder["d"].limit.current)
 
     return egress
 

@@ -153,7 +153,6 @@ class Worker:
             dispatcher = self.egress_holder.get("dispatcher")
             if dispatcher is not None:
                 metrics.set_in_flight(dispatcher.in_flight)
-                metrics.set_in_flight_limit(dispatcher.limit.current)
             try:
                 lag = await asyncio.to_thread(read_lag)
             except Exception as exc:  # a failed probe must not stop the worker

@@ -27,6 +27,8 @@ class DemoResult:
     ods_records: int = 0
     requests: dict[str, int] = field(default_factory=dict)
     dead_letters: int = 0
+    in_flight_limit: int | None = None
+    limit_decreases: int = 0
     decisions: dict[str, float] = field(default_factory=dict)
     matches_simulate: bool | None = None
     seconds: float = 0.0
@@ -53,6 +55,8 @@ def run_pipeline(events_file: Path, config_file: Path, *, serve: bool = False, e
         metrics = stack.metrics()
         result.decisions = by_label(metrics, "edfi_stream_rule_decisions_total", "outcome")
         result.dead_letters = int(total(metrics, "edfi_stream_dead_letters_total"))
+        result.in_flight_limit = int(total(metrics, "edfi_stream_writes_in_flight_limit")) or None
+        result.limit_decreases = int(total(metrics, "edfi_stream_concurrency_decreases_total"))
         records = stack.emulator.records()
         result.ods_records = len(records)
         result.requests = request_counts(stack.emulator)
@@ -94,6 +98,9 @@ def render_summary(result: DemoResult) -> str:
              f"  studentAssessments in the ODS: {result.ods_records}",
              "  Ed-Fi requests:                " + ", ".join(f"{k}: {v}" for k, v in sorted(result.requests.items())),
              f"  dead letters:                  {result.dead_letters}",
+             *([f"  Ed-Fi writes in flight:        limit now {result.in_flight_limit} "
+                f"(edfi.concurrency adaptive unless set fixed), lowered {result.limit_decreases} times"]
+               if result.in_flight_limit else []),
              "  rule evaluations by outcome (the worker's edfi_stream_rule_decisions_total):"]
     for outcome, count in sorted(result.decisions.items(), key=lambda kv: -kv[1]):
         lines.append(f"    {outcome:<28} {int(count)}")

@@ -57,6 +57,8 @@ def test_worker_and_simulate_agree_and_metrics_move(tmp_path: Path) -> None:
         decisions = by_label(metrics, "edfi_stream_rule_decisions_total", "outcome")
         assert decisions["sent"] > 0 and decisions["excluded_school"] > 0 and decisions["excluded_enrollment"] > 0
         assert total(metrics, "edfi_stream_dead_letters_total") == 0
+        # the adaptive in-flight limit is on the metrics page, within its default range
+        assert 4 <= total(metrics, "edfi_stream_writes_in_flight_limit") <= 64
 
         assert get_json(base + "/healthz") == (200, {"status": "alive"})
         status, ready = get_json(base + "/readyz")
