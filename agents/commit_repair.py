@@ -41,8 +41,12 @@ class PartitionAcks:
     read: int | None
     acked: Iterable[int] = ()
     in_flight: Iterable[int] = ()  # delivered to a stream, or waiting in a stream's buffer
-    end: int | None = None  # the high watermark of the last fetch (the next offset to be written)
-    queued: bool = False  # records of this partition's topic wait in a stream's buffer
+    # the next offset the Kafka client hands out: every record below it was fetched and given to Faust's
+    # fetch loop (which may still hold it, or may have dropped it); None when not known
+    position: int | None = None
+    # records wait in a stream's buffer: Faust's one fetch loop may then be blocked delivering to a full
+    # buffer, holding records of any partition in hand
+    queued: bool = False
 
 
 def hole(acks: PartitionAcks) -> tuple[int, int] | None:
@@ -54,8 +58,12 @@ def hole(acks: PartitionAcks) -> tuple[int, int] | None:
       offset between them already read by the fetch loop and neither acknowledged nor in flight: such
       records will never come. (Read and in flight both matter after a seek back, when the records read
       again queue behind later ones that were read before it and are acknowledged first);
-    * nothing acknowledged, and records read or on the broker past the committed offset, while no record
-      of the topic waits in a stream's buffer (a partition whose records all went in the dropped fetch).
+    * nothing acknowledged, and records read or handed to the fetch loop past the committed offset, while
+      no record waits in any stream's buffer (a partition whose records all went in the dropped fetch).
+      Records that are only on the broker are not a hole: under a backlog a partition can go many seconds
+      without a fetch (the fetch loop is blocked on another stream's full buffer, or the broker is slow),
+      and the fourth round's 100,000-student run and the fifth round's 20,000-student run made dozens of
+      needless repairs of exactly that picture when this looked at the high watermark.
 
     A partition the group never committed has no known start; in the second case reading again starts
     from offset 0 (the consumer's reset policy, earliest, moves that to the log start)."""
@@ -70,7 +78,7 @@ def hole(acks: PartitionAcks) -> tuple[int, int] | None:
         if acks.read is None or last > acks.read:
             return None  # not all read yet (after a seek back, say): the rest is on its way
     else:
-        seen = [o for o in (acks.read, None if acks.end is None else acks.end - 1) if o is not None]
+        seen = [o for o in (acks.read, None if acks.position is None else acks.position - 1) if o is not None]
         if acks.queued or not seen:
             return None
         first, last = (committed if committed is not None else 0), max(seen)
@@ -107,7 +115,8 @@ class HoleWatch:
 
 
 def partition_acks(consumer: Any, acking: Callable[[str], bool],
-                   queued: Callable[[str], bool] = lambda topic: False, buffered: Iterable[Any] = ()
+                   queued: Callable[[str], bool] = lambda topic: False, buffered: Iterable[Any] = (),
+                   positions: Mapping[TopicPartition, int | None] | None = None
                    ) -> dict[TopicPartition, PartitionAcks]:
     """Read the acknowledgement state of the assigned partitions whose messages agents acknowledge
     (``acking(topic)``; not the table changelogs, which Faust reads for recovery and never commits) from a
@@ -116,8 +125,8 @@ def partition_acks(consumer: Any, acking: Callable[[str], bool],
     for message in [*getattr(consumer, "_unacked_messages", ()), *buffered]:
         in_flight.setdefault(message.tp, []).append(message.offset)
     return {tp: PartitionAcks(consumer._committed_offset.get(tp), consumer._read_offset.get(tp),
-                              list(consumer._acked.get(tp) or ()), in_flight.get(tp, ()), _end(consumer, tp),
-                              queued(tp.topic))
+                              list(consumer._acked.get(tp) or ()), in_flight.get(tp, ()),
+                              (positions or {}).get(tp), queued(tp.topic))
             for tp in consumer.assignment() if acking(tp.topic)}
 
 
@@ -148,12 +157,28 @@ def queued_topics(conductor: Any) -> Callable[[str], bool]:
     return queued
 
 
-def _end(consumer: Any, tp: TopicPartition) -> int | None:
-    try:
-        end = consumer.highwater(tp)
-    except Exception:  # not fetched yet, or the client is between assignments
-        return None
-    return end if isinstance(end, int) and end >= 0 else None
+def queued_anywhere(conductor: Any) -> Callable[[str], bool]:
+    """Whether records wait in any stream's buffer, whatever the topic: Faust delivers every topic from one
+    fetch loop, so one full buffer blocks it with records of other partitions in hand."""
+    queued = queued_topics(conductor)
+
+    def anywhere(topic: str) -> bool:
+        return any(queued(name) for name in list(getattr(conductor, "_topic_name_index", {})))
+
+    return anywhere
+
+
+async def client_positions(consumer: Any, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int | None]:
+    """The Kafka client's position of each partition (Faust's ``Consumer.position``, through the consumer
+    thread)."""
+    out: dict[TopicPartition, int | None] = {}
+    for tp in tps:
+        try:
+            position = await consumer.position(tp)
+        except Exception:  # between assignments, or no position yet
+            position = None
+        out[tp] = position if isinstance(position, int) and position >= 0 else None
+    return out
 
 
 def committing(consumer: Any) -> bool:
@@ -167,12 +192,21 @@ def committing(consumer: Any) -> bool:
 async def repair_once(consumer: Any, watch: HoleWatch, acking: Callable[[str], bool],
                       queued: Callable[[str], bool], on_repair: Callable[[str], None],
                       buffered: Callable[[], Iterable[Any]] = list,
-                      settle: Callable[[Any, Iterable[Any]], Awaitable[None]] | None = None
+                      settle: Callable[[Any, Iterable[Any]], Awaitable[None]] | None = None,
+                      positions: Callable[[Any, Iterable[Any]], Awaitable[Mapping[Any, int | None]]] = client_positions
                       ) -> dict[Any, tuple[int, int]]:
     """One look at the assigned partitions; reads the holes that are due again. Returns them."""
     if committing(consumer):
         return {}  # this look would see the commit's own bookkeeping; the watch keeps what it saw before
-    due = watch.due(partition_acks(consumer, acking, queued, buffered()))
+    acks = partition_acks(consumer, acking, queued, buffered())
+    # the client's positions only matter where nothing is acknowledged (the second signature of a hole)
+    wanted = [tp for tp, a in acks.items() if not list(a.acked) and not a.queued]
+    if wanted:
+        known = await positions(consumer, wanted)
+        if committing(consumer):
+            return {}
+        acks = partition_acks(consumer, acking, queued, buffered(), known)
+    due = watch.due(acks)
     if not due:
         return due
     for tp, (first, last) in due.items():
@@ -221,7 +255,7 @@ def attach_commit_repair(app: Any, on_repair: Callable[[str], None], hold_second
         consumer = app.consumer
         if consumer is None or getattr(app, "rebalancing", False):
             return
-        await repair_once(consumer, watch, app.topics.acks_enabled_for, queued_topics(app.topics), on_repair,
+        await repair_once(consumer, watch, app.topics.acks_enabled_for, queued_anywhere(app.topics), on_repair,
                           lambda: buffered_messages(app.topics))
 
     return watch
