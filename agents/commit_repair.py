@@ -168,14 +168,16 @@ def queued_anywhere(conductor: Any) -> Callable[[str], bool]:
     return anywhere
 
 
-async def client_positions(consumer: Any, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int | None]:
+async def client_positions(consumer: Any, tps: Iterable[TopicPartition], timeout_seconds: float = 2.0
+                           ) -> dict[TopicPartition, int | None]:
     """The Kafka client's position of each partition (Faust's ``Consumer.position``, through the consumer
     thread)."""
     out: dict[TopicPartition, int | None] = {}
     for tp in tps:
         try:
-            position = await consumer.position(tp)
-        except Exception:  # between assignments, or no position yet
+            # bounded: the client waits for a partition whose position it is still resetting
+            position = await asyncio.wait_for(consumer.position(tp), timeout_seconds)
+        except Exception:  # between assignments, no position yet, or the wait ran out
             position = None
         out[tp] = position if isinstance(position, int) and position >= 0 else None
     return out

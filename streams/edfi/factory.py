@@ -33,14 +33,20 @@ def build_client(settings: EdfiSettings, *, transport: httpx.AsyncBaseTransport 
     if transport is None and settings.http_stack == "aiohttp":
         transport = AiohttpTransport(settings.max_in_flight + 2, settings.timeout_seconds,
                                      tls_verification(settings))
-    on_request: RequestHook = metrics.observe_edfi_request
-    if limit is not None:
-        def on_request(method: str, status: int, seconds: float, _limit: AdaptiveLimit = limit) -> None:
-            metrics.observe_edfi_request(method, status, seconds)
-            _limit.observe(status, seconds)
     return EdfiClient(settings, key, secret, transport=transport, base_url=base_url,
-                      on_request=on_request, on_retry=metrics.record_retry,
+                      on_request=_request_hook(limit), on_retry=metrics.record_retry,
                       on_token_refresh=metrics.record_token_refresh)
+
+
+def _request_hook(limit: AdaptiveLimit | None) -> RequestHook:
+    if limit is None:
+        return metrics.observe_edfi_request
+
+    def observe(method: str, status: int, seconds: float) -> None:
+        metrics.observe_edfi_request(method, status, seconds)
+        limit.observe(status, seconds)
+
+    return observe
 
 
 def build_sender(settings: EdfiSettings, *, transport: httpx.AsyncBaseTransport | None = None,

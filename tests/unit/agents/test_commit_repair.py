@@ -245,3 +245,20 @@ async def test_read_offsets_settle_once_the_fetch_loop_stops_moving_them() -> No
     await read_offsets_settled(consumer, ["tp"], quiet_seconds=0.3, max_seconds=5)
     assert delivering.done() and consumer._read_offset["tp"] == 152
     assert 0.7 <= loop.time() - started < 2
+
+
+async def test_client_positions_are_bounded_and_unknown_on_failure() -> None:
+    import asyncio
+
+    from agents.commit_repair import client_positions
+
+    class Client:
+        async def position(self, tp: str) -> int:
+            if tp == "resetting":
+                await asyncio.sleep(10)  # the client still resetting this partition's position
+            if tp == "revoked":
+                raise RuntimeError("not assigned")
+            return 148
+
+    found = await client_positions(Client(), ["ok", "resetting", "revoked"], timeout_seconds=0.1)
+    assert found == {"ok": 148, "resetting": None, "revoked": None}
