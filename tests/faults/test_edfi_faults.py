@@ -21,7 +21,7 @@ from support import (  # type: ignore[import-not-found]
 )
 
 from streams.deadletters.log import read_dead_letters
-from streams.demo.metrics_scrape import by_label
+from streams.demo.metrics_scrape import by_label, total
 from streams.demo.stack import LocalStack
 from streams.emulator.faults import FaultSettings
 
@@ -70,19 +70,25 @@ def test_edfi_faults_and_token_expiry_lose_nothing(tmp_path: Path, monkeypatch: 
         injected = dict(emulator.faults.injected)
         tokens = int(emulator.stats.get("tokens_issued", 0)) - tokens_before
         unauthorized = sum(v for k, v in emulator.stats.items() if k.endswith(" 401"))
-        retries = by_label(stack.metrics(), "edfi_stream_edfi_retries_total", "reason")
+        metrics = stack.metrics()
+        retries = by_label(metrics, "edfi_stream_edfi_retries_total", "reason")
+        decreases = total(metrics, "edfi_stream_concurrency_decreases_total")
+        limit = total(metrics, "edfi_stream_writes_in_flight_limit")
         dead = read_dead_letters(stack.kafka_config)
         summary = Summary("edfi-faults", events=len(read_lines(events)), seconds=time.monotonic() - started,
                           faults=injected, records=len(actual), lost=outcome.lost, write_attempts=attempts,
                           writes_acked=acked, simulate_writes=reference.writes,
                           extra={"tokens_issued": tokens, "answered_401": unauthorized,
                                  "paced_run_seconds": round(run_seconds),
+                                 "limit_decreases": int(decreases), "in_flight_limit": int(limit),
                                  "retries": ",".join(f"{k}={v:.0f}" for k, v in sorted(retries.items()))})
         with capsys.disabled():
             print("\n" + summary.line())
         log = "\n".join(lines)
         assert injected.get("error", 0) > 0 and injected.get("throttle", 0) > 0 and injected.get("timeout", 0) > 0
         assert sum(retries.values()) >= sum(injected.values()) - 5, (retries, injected)
+        # the adaptive in-flight limit heard the 429s, 503s and timeouts, and stayed within its range
+        assert decreases > 0 and 4 <= limit <= 64, (decreases, limit)
         # the revoked token was answered 401 and replaced; the run (paced over 33 s) outlived that token's
         # 20 s lifetime, so the worker took at least one more before it expired
         assert unauthorized >= 1
