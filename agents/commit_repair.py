@@ -160,10 +160,11 @@ def queued_topics(conductor: Any) -> Callable[[str], bool]:
 def queued_anywhere(conductor: Any) -> Callable[[str], bool]:
     """Whether records wait in any stream's buffer, whatever the topic: Faust delivers every topic from one
     fetch loop, so one full buffer blocks it with records of other partitions in hand."""
-    queued = queued_topics(conductor)
+    index = getattr(conductor, "_topic_name_index", {})
 
     def anywhere(topic: str) -> bool:
-        return any(queued(name) for name in list(getattr(conductor, "_topic_name_index", {})))
+        channels = (channel for chans in list(index.values()) for channel in chans)
+        return any(queue.qsize() > 0 for queue in _queues(channels))
 
     return anywhere
 
@@ -207,6 +208,7 @@ async def repair_once(consumer: Any, watch: HoleWatch, acking: Callable[[str], b
         known = await positions(consumer, wanted)
         if committing(consumer):
             return {}
+        # read again, not reused: the buffers and acknowledgements moved while the positions were read
         acks = partition_acks(consumer, acking, queued, buffered(), known)
     due = watch.due(acks)
     if not due:
