@@ -6,40 +6,29 @@ are thin wiring in their own modules and are attached by :func:`agents.worker.bu
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass
 from typing import Any
 
 import faust
 
-from agents.faust_tuning import set_fetch_max_wait_ms
+from agents.deadletter import DeadLetters
+from agents.fixups import seek_start
+from agents.fixups.fetch_wait import set_fetch_max_wait_ms
 from agents.topics import (
     CONTROL_TOPIC,
     DEAD_LETTERS,
-    INPUT_TOPICS,
     STUDENT_EVENTS,
     WRITE_COMMANDS,
 )
+from agents.wire import Wire
 from streams.config import KafkaSettings, Settings
+from streams.kafka import clients, tansu
+from streams.topics import IDENTITY_TABLE, REFERENCE_TABLE, SENT_TABLE, STUDENTS_TABLE
 
 
 def broker_credentials(kafka: KafkaSettings) -> Any:
     """SASL/TLS credentials for aiokafka (Faust's client) from the settings and the environment."""
-    context: ssl.SSLContext | None = None
-    if kafka.security_protocol in ("SSL", "SASL_SSL"):
-        context = ssl.create_default_context(cafile=kafka.ssl_cafile)
-        if kafka.ssl_certfile:
-            import os
-
-            context.load_cert_chain(kafka.ssl_certfile, kafka.ssl_keyfile,
-                                    os.environ.get(kafka.ssl_key_password_env))
-    if kafka.security_protocol.startswith("SASL"):
-        user, password = kafka.sasl_credentials()
-        return faust.SASLCredentials(username=user, password=password, ssl_context=context,
-                                     mechanism=kafka.sasl_mechanism or "PLAIN")
-    if context is not None:
-        return faust.SSLCredentials(context)
-    return None
+    return clients.faust_credentials(kafka)
 
 
 @dataclass
@@ -55,15 +44,23 @@ class FaustParts:
     reference: Any
     identity: Any
     partitions: int
+    wire: Wire                 # what the worker produces, in the configured format
+    letters: DeadLetters       # the dead-letter producer (byte-limited originals)
+    max_value_bytes: int       # worker.maxValueBytes: no internal record or table value is larger
+    batch_max_events: int = 500         # worker.batchMaxEvents: the most records a hop takes at a time
+    batch_max_wait_seconds: float = 0.01  # worker.batchMaxWaitMs / 1000: when a batch closes, if not full
 
 
 def create_app(settings: Settings) -> FaustParts:
     kafka = settings.kafka
-    set_fetch_max_wait_ms(kafka.fetch_max_wait_ms)
-    extra: dict[str, Any] = {}
-    if kafka.one_record_per_batch:
-        # tansu high-watermark bug workaround (docs/operations.md): one record per produce batch.
-        extra["producer_max_batch_size"] = 1
+    seek_start.install()  # a partition never committed (or committed at 0) is sought to its log start
+    fetch_wait = tansu.fetch_max_wait_ms(kafka)
+    if fetch_wait is not None:
+        set_fetch_max_wait_ms(fetch_wait)
+    # tansu's high-watermark workaround (docs/operations.md); nothing on a real Kafka
+    extra: dict[str, Any] = tansu.faust_app_overrides(kafka)
+    if settings.worker.advertised_url:
+        extra["canonical_url"] = settings.worker.advertised_url
     creds = broker_credentials(kafka)
     if creds is not None:
         extra["broker_credentials"] = creds
@@ -85,13 +82,20 @@ def create_app(settings: Settings) -> FaustParts:
         web_host=settings.worker.web_host,
         web_port=settings.worker.web_port,
         web_bind=settings.worker.web_host,
+        # Faust's own views would show table rows (student data) and the cluster's layout to anyone who
+        # reaches the port: all off (docs/security.md); our views are in agents/web.py behind authentication
+        web_tables_enabled=False,
+        web_router_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
         stream_wait_empty=False,
         # at-least-once with idempotent effects: exactly-once is unavailable on the embedded broker and
         # our effects (Ed-Fi upserts keyed by natural key) are idempotent anyway.
         processing_guarantee="at_least_once",
         **extra,
     )
-    inputs = app.topic(*INPUT_TOPICS, key_type=bytes, value_type=bytes, allow_empty=True)
+    # the SIS topics under their Kafka names (``topics:``; default the contract's, INPUT_TOPICS)
+    inputs = app.topic(*settings.topic_map().inputs, key_type=bytes, value_type=bytes, allow_empty=True)
     control = app.topic(CONTROL_TOPIC, key_type=bytes, value_type=bytes, allow_empty=True)
     student_events = app.topic(STUDENT_EVENTS, partitions=partitions, internal=True,
                                key_type=bytes, value_type=bytes)
@@ -111,17 +115,23 @@ def create_app(settings: Settings) -> FaustParts:
     # partition comes from the key: raw bytes keys (the studentAssessmentIdentifier, exactly as on the
     # write-command topic) put each entry in the same partition as the record's commands.
     # Values are compact JSON bytes like the join's tables (a third of a decoded dict's memory).
-    identity = app.Table("identity", partitions=partitions, key_type=bytes, value_type=bytes,
+    identity = app.Table(IDENTITY_TABLE, partitions=partitions, key_type=bytes, value_type=bytes,
                          use_partitioner=True,
                          help="studentAssessmentIdentifier -> ODS id and last acknowledged payload hash")
 
+    wire = Wire(kafka.value_format)
     return FaustParts(
         app=app, inputs=inputs, control=control, student_events=student_events,
         write_commands=write_commands, dead_letters=dead_letters,
-        students=table("students", "personID -> the student's SIS rows (student, enrollments, scores)",
+        students=table(STUDENTS_TABLE, "personID -> the student's SIS rows (student, enrollments, scores)",
                        compact=True),
-        sent=table("sent", "personID -> studentAssessmentIdentifier -> what the rules last emitted", compact=True),
-        reference=table("reference", "partition|topic|id -> reference row (tests, schools, calendars, staff)"),
+        sent=table(SENT_TABLE, "personID -> studentAssessmentIdentifier -> what the rules last emitted", compact=True),
+        reference=table(REFERENCE_TABLE, "partition|topic|id -> reference row (tests, schools, calendars, staff)"),
         identity=identity,
         partitions=partitions,
+        wire=wire,
+        letters=DeadLetters(dead_letters, wire, settings.worker.dead_letter_max_bytes),
+        max_value_bytes=settings.worker.max_value_bytes,
+        batch_max_events=settings.worker.batch_max_events,
+        batch_max_wait_seconds=settings.worker.batch_max_wait_ms / 1000,
     )

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from agents.fixups import topic_metadata
 from agents.topics import CONTROL_TOPIC
 from agents.wire import decode_key, decode_value
 from streams.errors import PoisonInput
@@ -54,6 +55,32 @@ class ControlState:
         self.set(event.resource, event.enabled)
 
 
+class ControlStep:
+    """The control follower's per-record step: every record read is applied to the state, and the state is
+    ready once this worker has read up to the end offsets ``ends`` seen when it started (an empty topic:
+    ready at once)."""
+
+    def __init__(self, state: ControlState, ends: Mapping[Any, int]) -> None:
+        self.state = state
+        self.ends = dict(ends)
+        if all(v == 0 for v in self.ends.values()):
+            state.ready.set()
+
+    def apply(self, records: Iterable[Any]) -> int:
+        """Apply each record (``key``, ``value``) in order; how many were read."""
+        count = 0
+        for record in records:
+            self.state.apply_record(record.key, record.value)
+            count += 1
+        return count
+
+    def caught_up(self, positions: Mapping[Any, int]) -> bool:
+        """Whether ``positions`` reach the start's end offsets; sets the state ready when they do."""
+        if not self.state.ready.is_set() and all(positions.get(tp, 0) >= end for tp, end in self.ends.items()):
+            self.state.ready.set()
+        return self.state.ready.is_set()
+
+
 async def follow_control(state: ControlState, consumer_factory: Callable[[], Any]) -> None:
     """Read ``edfi.control`` from the beginning and keep following it (aiokafka consumer, no group)."""
     from aiokafka import TopicPartition
@@ -66,23 +93,17 @@ async def follow_control(state: ControlState, consumer_factory: Callable[[], Any
             partitions = consumer.partitions_for_topic(CONTROL_TOPIC)
             if partitions:
                 break
-            await consumer._client.force_metadata_update()  # topic may be created a moment later
+            await topic_metadata.refresh(consumer)  # topic may be created a moment later
             await asyncio.sleep(0.2)
         tps = [TopicPartition(CONTROL_TOPIC, p) for p in sorted(partitions or {0})]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        caught_up = all(v == 0 for v in ends.values())
-        if caught_up:
-            state.ready.set()
+        step = ControlStep(state, await consumer.end_offsets(tps))
         while True:
             batch = await consumer.getmany(timeout_ms=200)
             for records in batch.values():
-                for record in records:
-                    state.apply_record(record.key, record.value)
+                step.apply(records)
             if not state.ready.is_set():
-                positions = {tp: await consumer.position(tp) for tp in tps}
-                if all(positions[tp] >= ends[tp] for tp in tps):
-                    state.ready.set()
+                step.caught_up({tp: await consumer.position(tp) for tp in tps})
     finally:
         await consumer.stop()

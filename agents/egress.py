@@ -9,18 +9,19 @@ crash never loses a write that was not acknowledged by the ODS or dead-lettered.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
-from agents import deadletter, table_values
+from agents import table_values
 from agents.app import FaustParts
 from agents.control import ControlState
+from agents.egress_service import EgressService
+from agents.egress_step import EgressStep
+from agents.fixups import changelog_metadata
+from agents.fixups.held_acks import held
 from agents.topics import WRITE_COMMANDS
-from agents.wire import command_from_record, decode_value
 from streams.edfi.identity import IdentityEntry
-from streams.errors import PoisonInput
 from streams.observability import metrics
 
 log = logging.getLogger(__name__)
@@ -57,39 +58,13 @@ class TableIdentityMap(MutableMapping[str, IdentityEntry]):
         return len(self._table)
 
 
-class PendingAcks:
-    """Input events waiting for the dispatcher to finish their writes, acked in offset order."""
-
-    def __init__(self) -> None:
-        self._pending: dict[int, collections.deque[tuple[int, Any]]] = collections.defaultdict(
-            collections.deque)
-
-    def add(self, partition: int, offset: int, event: Any) -> None:
-        self._pending[partition].append((offset, event))
-
-    def ack_upto(self, committable: dict[int, int]) -> int:
-        done = 0
-        for partition, upto in committable.items():
-            queue = self._pending.get(partition)
-            while queue and queue[0][0] <= upto:
-                _, event = queue.popleft()
-                event.ack()
-                done += 1
-        return done
-
-    def __len__(self) -> int:
-        return sum(len(q) for q in self._pending.values())
-
-
-def attach_egress(parts: FaustParts, control: ControlState, dispatcher_factory: Any) -> Any:
-    """``dispatcher_factory(identity_map, on_dead_letter)`` builds the EgressDispatcher (lazily, on start)."""
+def attach_egress(parts: FaustParts, control: ControlState, service: EgressService) -> Any:
+    """The egress agent over the dispatcher of ``service`` (agents/egress_service.py: its lifecycle)."""
     app = parts.app
-    pending = PendingAcks()
-    holder: dict[str, Any] = {}
 
     async def on_dead_letter(cmd: Any, result: Any) -> None:
         error = getattr(result, "error", None)
-        await deadletter.publish(parts.dead_letters, deadletter.dead_letter_record(
+        await parts.letters.publish(parts.letters.record(
             stage="egress", reason=_cause(result), detail=str(getattr(error, "detail", "") or error or ""),
             source_topic=WRITE_COMMANDS, status=getattr(result, "status", None),
             edfi_error_type=getattr(error, "type", None),
@@ -98,44 +73,23 @@ def attach_egress(parts: FaustParts, control: ControlState, dispatcher_factory: 
             value=None, key=cmd.key.encode(),
         ), key=cmd.key)
 
-    def dispatcher() -> Any:
-        if "d" not in holder:
-            holder["d"] = dispatcher_factory(TableIdentityMap(parts.identity), on_dead_letter)
-        return holder["d"]
+    built = service.build(TableIdentityMap(parts.identity), on_dead_letter)
+    step = EgressStep(parts.letters, control, built)  # the per-record step (agents/egress_step.py)
 
     @app.agent(parts.write_commands, name="edfi-stream.egress")
     async def egress(stream: Any) -> None:
         await _track_changelog(app, parts.identity)
-        async for event in stream.noack().events():
-            message = event.message
-            try:
-                record = decode_value(WRITE_COMMANDS, message.value)
-                if record is None:
-                    event.ack()
-                    continue
-                cmd = command_from_record(record)
-            except PoisonInput as exc:
-                await deadletter.publish_undecodable(parts.dead_letters, "egress", exc, message)
-                event.ack()
-                continue
-            if not control.enabled(cmd.resource):
-                metrics.record_decision("toggled_off")
-                event.ack()
-                continue
-            pending.add(message.partition, message.offset, event)
-            await dispatcher().submit(cmd, (message.partition, message.offset))
-            pending.ack_upto(dispatcher().committable())
-
-    @app.task
-    async def start_client() -> None:
-        dispatcher()  # the Ed-Fi client exists from the start, so /readyz can check the token at once
+        async for events in stream.take_events(parts.batch_max_events, within=parts.batch_max_wait_seconds):
+            async with held(events):  # a batch stopped half-way is not acknowledged
+                for event in events:
+                    await step.take(event)  # a command's event stays unacknowledged until the ODS answered it
+                step.settle()
 
     @app.timer(0.2, name="edfi-stream.egress-acks")
     async def ack_finished() -> None:
-        if "d" in holder:
-            pending.ack_upto(holder["d"].committable())
-            metrics.set_parked(holder["d"].parked_count)
-            metrics.set_in_flight_limit(holder["d"].limit.current)
+        step.settle()
+        metrics.set_parked(built.parked_count)
+        metrics.set_in_flight_limit(built.limit.current)
 
     return egress
 
@@ -144,9 +98,15 @@ async def _track_changelog(app: Any, table: Any) -> None:
     """The identity table takes its changelog partition from the producer's metadata (``use_partitioner``).
     Once aiokafka has sent to some topics it refreshes metadata for those topics only, so a changelog it
     has not sent to yet drops out and every identity write fails (TypeError in ``key_partition``; seen in
-    the fault suite). Tracking the topic from the start keeps it in every refresh."""
-    producer = app.producer._ensure_producer()
-    await producer.client.add_topic(table.changelog_topic.get_topic_name())
+    the fault suite). Tracking the topic from the start keeps it in every refresh.
+
+    The topic must exist first, with the table's partitions: the egress agent can start before Faust has
+    created its changelog topics, and a metadata request for a topic that does not exist yet makes a Kafka
+    broker with ``auto.create.topics.enable`` (its default) create it with ``num.partitions`` (1): every
+    identity entry then sat in partition 0, recovered only by the worker holding write-command partition 0
+    (tests/integration/test_console_two_workers.py); it is created before Faust starts, with every topic of
+    the worker (streams/kafka/topics.py: ensure_worker_topics)."""
+    await changelog_metadata.track_topic(app.producer, table.changelog_topic.get_topic_name())
 
 
 def _cause(result: Any) -> str:

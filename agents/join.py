@@ -15,16 +15,20 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from agents import deadletter, table_values
+from agents import table_values
 from agents.app import FaustParts
 from agents.control import ControlState
-from agents.join_batch import JoinBatch
+from agents.explain_index import ExplainIndex
+from agents.fixups.held_acks import held
+from agents.join_batch import JoinBatch, OpenPartition
+from agents.join_limits import StateBudget, people_of
 from agents.routing import partition_of
 from agents.tablestore import DEFAULT_CACHE_SIZE, BufferedTableView
 from agents.topics import STUDENT_EVENTS, WRITE_COMMANDS
-from agents.wire import change_from_routed, command_to_record, decode_value, encode_value
-from streams.errors import PoisonInput
+from agents.wire import change_from_routed, command_to_record, decode_internal
+from streams.errors import DecodeError, PoisonInput
 from streams.observability import metrics
+from streams.rules.batch import PendingEvaluations
 from streams.rules.config import RuleConfig
 from streams.rules.engine import RuleEngine
 from streams.rules.plan import SentRecord
@@ -43,6 +47,7 @@ class PartitionEngines:
         self._cfg = cfg
         self._control = control
         self._engines: dict[int, tuple[RuleEngine, list[BufferedTableView[Any]]]] = {}
+        self.index = ExplainIndex(parts.students, parts.sent)
 
     def _people_of(self, partition: int) -> Iterator[int]:
         n = self._parts.partitions
@@ -76,6 +81,7 @@ class PartitionEngines:
 
     def reset(self) -> None:
         """After a rebalance the tables may have been recovered: drop cached values and indexes."""
+        self.index.invalidate()
         for engine, views in self._engines.values():
             engine.reset_index()
             for view in views:
@@ -96,15 +102,15 @@ class PartitionEngines:
         return decisions
 
     def _find_person(self, score_id: int | None, said: str | None) -> int | None:
-        if score_id is not None:
-            for key, raw in list(self._parts.students.items()):
-                if any(row.get("scoreID") == score_id for row in table_values.from_bytes(raw).get("t") or ()):
-                    return int(key)
-        if said is not None:
-            for key, raw in list(self._parts.sent.items()):
-                if said in table_values.from_bytes(raw):
-                    return int(key)
-        return None
+        return self.index.person(score_id, said)  # agents/explain_index.py: no table scan per request
+
+
+def person_of_key(key: bytes | None) -> int:
+    """The personID a repartitioned record is keyed by (``b"123"``); raises DecodeError otherwise."""
+    text = key.decode("ascii", "replace") if isinstance(key, bytes) else ""
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise DecodeError("bad_key", "a repartitioned record's key is not a personID")
+    return int(text)
 
 
 def attach_join(parts: FaustParts, cfg: RuleConfig, control: ControlState,
@@ -115,49 +121,122 @@ def attach_join(parts: FaustParts, cfg: RuleConfig, control: ControlState,
                       if resource == "studentAssessments" else None)
 
     batch = JoinBatch()
+    budget = StateBudget(parts.max_value_bytes)
+    letters = parts.letters
 
-    def more_waiting(stream: Any) -> bool:
-        queue = getattr(stream.channel, "queue", None)
-        return queue is not None and queue.qsize() > 0
+    async def dead_letter(event: Any, letter: tuple[dict[str, Any], str]) -> None:
+        # Not awaited: a dead-lettered event changed no table, so the batch need not wait for the letter
+        # (a flood of letters on the one dead-letter partition stalled every other student's event). Faust
+        # flushes the producer before it commits an offset, so a crash re-reads the event and sends the
+        # letter again (same key: its coordinates), never loses it; the counter counts it when delivered.
+        await letters.send(*letter)
+        batch.add(event)
 
-    async def process(event: Any) -> None:
+    async def decoded(event: Any) -> tuple[Any, int | None] | None:
+        """The event's change and the one student it is for (None: all it names); None when it was a
+        tombstone or became a dead letter."""
         message = event.message
         try:
-            record = decode_value(STUDENT_EVENTS, message.value)
+            record = decode_internal(STUDENT_EVENTS, message.value)
             if record is None:
                 batch.add(event)
-                return
+                return None
             change = change_from_routed(record)
+            # a row that moved between two students is routed to each: this copy is for one of them
+            return change, (None if record.get("broadcast") else person_of_key(message.key))
         except PoisonInput as exc:
-            await deadletter.publish_undecodable(parts.dead_letters, "rules", exc, message)
-            batch.add(event)
-            return
-        engine, views = engines.engine(message.partition)
-        # a row that moved between two students is routed to each: this copy is for one of them
-        only = None if record.get("broadcast") else int(message.key.decode())
-        outcome = engine.on_change(change, only_person=only)
+            await dead_letter(event, letters.poison_letter("rules", exc, message))
+        except Exception as exc:  # an undecodable key, a record of an unexpected shape
+            await dead_letter(event, letters.error_letter("rules", exc, message))
+        return None
+
+    async def refused(event: Any, exc: Exception, engine: Any, views: list[Any], marks: list[Any]) -> None:
+        """The event changes nothing: its table changes are taken back, and it becomes a dead letter."""
+        for view, mark in zip(views, marks, strict=True):
+            view.restore(mark)
+        engine.scope.forget()  # it may have cached a test row taken back now
+        if isinstance(exc, PoisonInput):
+            await dead_letter(event, letters.poison_letter("rules", exc, event.message))
+        else:
+            engine.reset_index()  # it may have indexed the event's rows
+            await dead_letter(event, letters.error_letter("rules", exc, event.message))
+
+    async def send(event: Any, views: list[Any], outcome: Any) -> None:
+        encoded = [(cmd, cmd.key.encode(), parts.wire.encode_value(WRITE_COMMANDS, command_to_record(cmd)))
+                   for cmd in outcome.commands]
         sends = []
-        for cmd in outcome.commands:
-            sends.append(await parts.write_commands.send(
-                key=cmd.key.encode(), value=encode_value(WRITE_COMMANDS, command_to_record(cmd))))
+        for cmd, key, value in encoded:
+            sends.append(await parts.write_commands.send(key=key, value=value))
             metrics.record_command(cmd.action)
         batch.add(event, views, sends)
         for decision in outcome.decisions:
             metrics.record_decision(decision.reason if decision.outcome != "sent" else "sent")
 
+    async def process_one(event: Any, change: Any, only: int | None) -> None:
+        """One event alone: apply, evaluate, send (the fallback of a batch whose evaluation failed)."""
+        engine, views = engines.engine(event.message.partition)
+        marks = [view.mark() for view in views]
+        try:
+            growth = [(person, budget.check(views[0], person, change)) for person in people_of(change, only)]
+            outcome = engine.on_change(change, only_person=only)
+            # encoded before anything is counted: an unencodable command refuses the event
+            [parts.wire.encode_value(WRITE_COMMANDS, command_to_record(cmd)) for cmd in outcome.commands]
+        except Exception as exc:
+            await refused(event, exc, engine, views, marks)
+            return
+        for person, grows in growth:
+            budget.add(person, grows)
+        await send(event, views, outcome)
+
+    async def process_batch(events: list[Any]) -> None:
+        """A batch of events: each applied to its partition's state in order, then each student they
+        touched evaluated once (:mod:`streams.rules.batch`), the commands sent, the batch settled."""
+        opened: dict[int, OpenPartition] = {}
+        for event in events:
+            found = await decoded(event)
+            if found is None:
+                continue
+            change, only = found
+            engine, views = engines.engine(event.message.partition)
+            part = opened.get(event.message.partition)
+            if part is None:
+                part = opened[event.message.partition] = OpenPartition(engine, views, [v.mark() for v in views])
+            marks = [view.mark() for view in views]
+            mine = PendingEvaluations()
+            try:
+                growth = [(person, budget.check(views[0], person, change)) for person in people_of(change, only)]
+                engine.apply(change, mine, only_person=only)
+            except Exception as exc:
+                await refused(event, exc, engine, views, marks)
+                continue
+            for person, grows in growth:
+                budget.add(person, grows)
+            part.add(event, change, only, mine, growth)
+        for part in opened.values():
+            if not part.applied:
+                continue  # every event of the partition was refused (dead letters): nothing to evaluate
+            try:
+                outcome = part.engine.evaluate_pending(part.pending)
+                [parts.wire.encode_value(WRITE_COMMANDS, command_to_record(cmd)) for cmd in outcome.commands]
+            except Exception:  # rare: take the partition's events back and find the culprit one at a time
+                log.info("a batch's evaluation failed: its %d events are taken one at a time", len(part.applied))
+                part.take_back(budget)
+                for event, change, only in part.applied:
+                    await process_one(event, change, only)
+                continue
+            await send(part.applied[-1][0], part.views, outcome)
+            for event, _, _ in part.applied[:-1]:
+                batch.add(event)
+        await batch.settle_locked()
+        budget.forget()  # the tables now hold what the budget counted
+
     @app.agent(parts.student_events, name="edfi-stream.join")
     async def join(stream: Any) -> None:
-        async for event in stream.noack().events():
-            async with batch.lock:
-                await process(event)
-                if batch.due(more_waiting(stream)):
-                    await batch.settle_locked()
-
-    @app.timer(batch.max_age_seconds, name="edfi-stream.join-settle")
-    async def settle_stale() -> None:
-        # the stream said more was waiting, and then nothing came (a rebalance can clear its buffer)
-        if batch.stale():
-            await batch.settle()
+        # Faust acknowledges a batch's events once this body asks for the next batch; the batch settles
+        # (sends acknowledged, tables written, events acknowledged) before that (agents/join_batch.py)
+        async for events in stream.take_events(parts.batch_max_events, within=parts.batch_max_wait_seconds):
+            async with held(events), batch.lock:  # a batch stopped half-way is not acknowledged
+                await process_batch(list(events))
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]
     async def on_rebalance(sender: Any, **kwargs: Any) -> None:

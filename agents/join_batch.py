@@ -3,9 +3,10 @@
 Why: the tables may only record an event's writes once the broker holds its write commands (see
 :mod:`agents.tablestore`). Waiting for that acknowledgement after every event costs one broker round trip
 per event, and the worker spent most of its time waiting (py-spy: busy ~9 % at 397 events/s). So the join
-keeps processing while records are waiting in its stream, and settles the batch when the stream runs dry,
-when the batch is full, or when it is older than ``max_age_seconds``: it awaits every acknowledgement of
-the batch at once, writes each partition's buffered table changes, then acknowledges the input events.
+takes its events in batches (``stream.take_events``: ``worker.batchMaxEvents`` events, or what came within
+``worker.batchMaxWaitMs``), applies them all, evaluates each student they touched once, and settles the
+batch: it awaits every acknowledgement of the batch at once, writes each partition's buffered table
+changes, then acknowledges the input events.
 
 The invariants are those of the one-event version:
 
@@ -20,21 +21,16 @@ The invariants are those of the one-event version:
 from __future__ import annotations
 
 import asyncio
-import time
-import weakref
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from faust.streams import _current_event  # Faust's "current event" (table writes read their partition from it)
+from agents.fixups.current_event import as_current_event  # table writes read their partition from it
+from streams.rules.batch import PendingEvaluations
 
 
 class Flushable(Protocol):
     def flush(self) -> None: ...
-
-
-DEFAULT_MAX_EVENTS = 256
-DEFAULT_MAX_AGE_SECONDS = 0.05
 
 
 @dataclass
@@ -47,30 +43,18 @@ class _PartitionPart:
 class JoinBatch:
     """Events processed since the last settle, in arrival order, with the sends they are waiting for."""
 
-    max_events: int = DEFAULT_MAX_EVENTS
-    max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS
     events: list[Any] = field(default_factory=list)
     sends: list[Awaitable[Any]] = field(default_factory=list)
     partitions: dict[int, _PartitionPart] = field(default_factory=dict)
-    opened_at: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def add(self, event: Any, views: Iterable[Flushable] | None = None,
             sends: Iterable[Awaitable[Any]] = ()) -> None:
         """Record a processed event: its pending sends and (when it used the tables) its partition's views."""
-        if not self.events:
-            self.opened_at = time.monotonic()
         self.events.append(event)
         self.sends.extend(sends)
         if views is not None:
             self.partitions[event.message.partition] = _PartitionPart(event, views)
-
-    def due(self, more_waiting: bool) -> bool:
-        """Whether to settle now: nothing else is waiting in the stream, the batch is full, or it is old."""
-        return bool(self.events) and (not more_waiting or len(self.events) >= self.max_events or self.stale())
-
-    def stale(self) -> bool:
-        return bool(self.events) and time.monotonic() - self.opened_at >= self.max_age_seconds
 
     async def settle(self) -> int:
         """:meth:`settle_locked` under the batch lock (for a timer: the agent may be mid-event)."""
@@ -85,14 +69,39 @@ class JoinBatch:
         for send in self.sends:
             await send
         for part in self.partitions.values():
-            token = _current_event.set(weakref.ref(part.latest_event))
-            try:
+            with as_current_event(part.latest_event):
                 for view in part.views:
                     view.flush()
-            finally:
-                _current_event.reset(token)
         events = self.events
         for event in events:
             event.ack()
         self.events, self.sends, self.partitions = [], [], {}
         return len(events)
+
+
+@dataclass
+class OpenPartition:
+    """One partition's part of a batch being applied: the events applied to its state (in order), the
+    students to evaluate, and the views' buffers as they were before the batch (to take it back)."""
+
+    engine: Any
+    views: list[Any]
+    marks: list[Any]
+    applied: list[tuple[Any, Any, int | None]] = field(default_factory=list)  # (event, change, only person)
+    pending: PendingEvaluations = field(default_factory=PendingEvaluations)
+    growth: list[tuple[int, int]] = field(default_factory=list)  # (person, bytes) counted by the budget
+
+    def add(self, event: Any, change: Any, only: int | None, pending: PendingEvaluations,
+            growth: Iterable[tuple[int, int]]) -> None:
+        self.applied.append((event, change, only))
+        self.pending.merge(pending)
+        self.growth.extend(growth)
+
+    def take_back(self, budget: Any) -> None:
+        """Undo the partition's whole batch: buffers, budget, the engine's caches."""
+        for view, mark in zip(self.views, self.marks, strict=True):
+            view.restore(mark)
+        for person, grows in self.growth:
+            budget.add(person, -grows)
+        self.engine.reset_index()
+        self.engine.scope.forget()

@@ -125,5 +125,18 @@ class BufferedTableView(Generic[V]):
     def discard(self) -> None:
         self._buffer.clear()
 
+    def stored(self, key: Any) -> Any:
+        """The table's raw value for ``key`` as last flushed (None if absent), without decoding it."""
+        return self._table.get(self._key_of(key))
+
+    def mark(self) -> dict[Any, Any]:
+        """A copy of the buffered changes, for :meth:`restore` if the event that follows fails."""
+        return dict(self._buffer)
+
+    def restore(self, mark: dict[Any, Any]) -> None:
+        """Forget the buffered changes made since :meth:`mark` (a dead-lettered event changes nothing; the
+        cache holds decoded *table* values, which the buffer never changes)."""
+        self._buffer = dict(mark)
+
     def clear_cache(self) -> None:
         self._cache.clear()

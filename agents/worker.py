@@ -10,12 +10,16 @@ from typing import Any
 
 from agents.app import FaustParts, create_app
 from agents.commit_repair import attach_commit_repair
+from agents.console_backend import WorkerBackend
 from agents.control import ControlState, follow_control
 from agents.egress import attach_egress
+from agents.egress_service import EgressService
+from agents.fixups import group_offsets
 from agents.ingest import attach_ingest
 from agents.join import PartitionEngines, attach_join
-from agents.web import attach_web
-from agents.wire import set_format
+from agents.readiness import worker_readiness
+from agents.web import attach_web, readiness_body
+from streams.codec.debezium import decoder_for_settings
 from streams.config import Settings
 from streams.observability import metrics
 from streams.rules.config import RuleConfig
@@ -24,41 +28,43 @@ log = logging.getLogger(__name__)
 
 
 class Worker:
-    """Everything a running worker holds; tests use it to reach the app and its state."""
+    """Everything a running worker holds; tests use it to reach the app and its state.
+
+    The Ed-Fi credentials are read first (``EgressService``): without them nothing is built and the
+    ConfigurationError becomes one line and exit code 2."""
 
     def __init__(self, settings: Settings, transport: Any = None) -> None:
         self.settings = settings
-        set_format(settings.kafka.value_format)
+        self.egress = EgressService(settings.edfi, transport=transport)
         self.parts: FaustParts = create_app(settings)
         self.control = ControlState()
         self.rule_config = RuleConfig.from_settings(settings)
-        attach_ingest(self.parts)
-        attach_commit_repair(self.parts.app, metrics.record_commit_repair)
+        attach_ingest(self.parts, settings.topic_map(), decoder_for_settings(settings),
+                      self._partitions_of)
+        if settings.worker.commit_repair:  # worker.commitRepair (docs/operations.md)
+            attach_commit_repair(self.parts.app, metrics.record_commit_repair)
         self.engines: PartitionEngines = attach_join(self.parts, self.rule_config, self.control,
                                                         settings.worker.decoded_cache_size)
-        self.egress_holder: dict[str, Any] = {}
-        attach_egress(self.parts, self.control, self._dispatcher_factory(transport))
-        attach_web(self)
+        attach_egress(self.parts, self.control, self.egress)
+        ready_body = readiness_body(worker_readiness(self.parts.app, self.egress))
+        attach_web(self.parts.app, settings, ready_body, self.engines.explain, WorkerBackend(self, ready_body))
         self._attach_control()
         self._attach_gauges()
         if settings.worker.replay_from:
             self._attach_replay(settings.worker.replay_from)
 
+    def _partitions_of(self, topic: str) -> int | None:
+        """The partition count of an existing topic (None when it does not exist or the broker is down)."""
+        from streams.broker.admin import partitions_of
+
+        try:
+            return len(partitions_of(self.settings.kafka.confluent_config(), [topic])) or None
+        except Exception:  # no broker yet: the table takes the configured partition count
+            return None
+
     @property
     def app(self) -> Any:
         return self.parts.app
-
-    def _dispatcher_factory(self, transport: Any) -> Any:
-        from streams.edfi.factory import build_dispatcher
-
-        def factory(identity_map: Any, on_dead_letter: Any) -> Any:
-            dispatcher, client = build_dispatcher(self.settings.edfi, identity_map, on_dead_letter,
-                                                  transport=transport)
-            self.egress_holder["dispatcher"] = dispatcher
-            self.egress_holder["client"] = client
-            return dispatcher
-
-        return factory
 
     def _attach_control(self) -> None:
         kafka = self.settings.kafka
@@ -67,26 +73,17 @@ class Worker:
         def consumer_factory() -> Any:
             from aiokafka import AIOKafkaConsumer
 
-            creds: dict[str, Any] = {"security_protocol": kafka.security_protocol}
-            if kafka.sasl_mechanism:
-                user, password = kafka.sasl_credentials()
-                creds.update(sasl_mechanism=kafka.sasl_mechanism, sasl_plain_username=user,
-                             sasl_plain_password=password)
-            if kafka.security_protocol in ("SSL", "SASL_SSL"):
-                import ssl
+            from streams.kafka.clients import aiokafka_kwargs
 
-                creds["ssl_context"] = ssl.create_default_context(cafile=kafka.ssl_cafile)
-            return AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, group_id=None,
-                                    enable_auto_commit=False, auto_offset_reset="earliest", **creds)
+            # the same TLS (CA, client certificate, key password) and SASL settings as every other client
+            return AIOKafkaConsumer(group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
+                                    **aiokafka_kwargs(kafka))
 
         @app.task
         async def control_follower() -> None:
-            from streams.broker.admin import ensure_topics
-            from streams.sis.rows import CONTROL_TOPIC
-
-            ensure_topics(kafka.confluent_config(), [CONTROL_TOPIC], 1)
+            # edfi.control, like every topic of the worker, is created before Faust starts
+            # (streams/kafka/topics.py: ensure_worker_topics, called by the ``worker`` verb)
             await follow_control(self.control, consumer_factory)
-
 
     def _attach_replay(self, replay_from: str) -> None:
         """Rewind the SIS partitions this worker gets on its first assignment (``worker.replayFrom``).
@@ -97,8 +94,7 @@ class Worker:
         """
         import datetime as dt
 
-        from streams.sis.rows import SIS_TOPICS
-
+        sis_topics = self.settings.topic_map().inputs
         app = self.parts.app
         state = {"done": False}
 
@@ -106,7 +102,7 @@ class Worker:
         async def rewind_once(sender: Any, **kwargs: Any) -> None:
             if state["done"]:
                 return
-            assigned = [tp for tp in app.consumer.assignment() if tp.topic in SIS_TOPICS]
+            assigned = [tp for tp in app.consumer.assignment() if tp.topic in sis_topics]
             if not assigned:
                 return
             offsets = dict.fromkeys(assigned, 0)
@@ -114,14 +110,14 @@ class Worker:
                 when = dt.datetime.fromisoformat(replay_from)
                 when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
                 if when < dt.datetime.now(dt.UTC):  # a future time would mean "replay nothing" on tansu
-                    found = await app.consumer._consumer.offsets_for_times(  # type: ignore[attr-defined]
-                        dict.fromkeys(assigned, int(when.timestamp() * 1000)))
+                    found = await group_offsets.offsets_for_times(
+                        app.consumer, dict.fromkeys(assigned, int(when.timestamp() * 1000)))
                     offsets = {tp: (found[tp].offset if found.get(tp) else 0) for tp in assigned}
             consumer: Any = app.consumer
-            await consumer._commit(offsets)
+            await group_offsets.commit(consumer, offsets)
             for tp, offset in offsets.items():
                 # Faust only commits offsets above what it last committed: forget that, then read again
-                consumer._committed_offset[tp] = None
+                group_offsets.forget_committed(consumer, tp)
                 await consumer.seek(tp, offset)
             state["done"] = True
             log.info("replay: rewound %d SIS partitions (%s)", len(offsets), replay_from)
@@ -137,37 +133,34 @@ class Worker:
         metrics.set_enabled("studentAssessments", True)
 
         def read_lag() -> dict[tuple[str, int], int]:
-            from agents.topics import INPUT_TOPICS, STUDENT_EVENTS, WRITE_COMMANDS
-            from streams.broker.admin import committed_offsets, end_offsets
+            from agents.topics import STUDENT_EVENTS, WRITE_COMMANDS
+            from streams.observability.lag import update_lag
 
-            cfg = settings.kafka.confluent_config()
-            topics = [*INPUT_TOPICS, STUDENT_EVENTS, WRITE_COMMANDS]
-            ends = end_offsets(cfg, topics)
-            done = committed_offsets(cfg, settings.worker.app_id, topics)
-            return {tp: max(0, end - done.get(tp, 0)) for tp, end in ends.items()}
+            return update_lag(settings.kafka.confluent_config(), settings.worker.app_id,
+                              [*settings.topic_map().inputs, STUDENT_EVENTS, WRITE_COMMANDS])
 
         @parts.app.timer(10.0, name="edfi-stream.gauges")
         async def gauges() -> None:
             for name in ("students", "sent", "reference", "identity"):
                 metrics.set_table_size(name, len(getattr(parts, name)))
-            dispatcher = self.egress_holder.get("dispatcher")
+            dispatcher = self.egress.dispatcher
             if dispatcher is not None:
                 metrics.set_in_flight(dispatcher.in_flight)
             try:
-                lag = await asyncio.to_thread(read_lag)
+                await asyncio.to_thread(read_lag)  # sets the lag gauges
             except Exception as exc:  # a failed probe must not stop the worker
                 log.debug("lag probe failed: %s", exc)
-                return
-            for (topic, partition), value in lag.items():
-                metrics.set_lag(topic, partition, value)
 
 
 def run_worker(settings: Settings) -> None:
-    """Run until SIGINT/SIGTERM (Faust's worker handles the signals and stops cleanly)."""
-    import faust
+    """Run until SIGINT/SIGTERM (Faust's worker handles the signals and stops cleanly; agents/shutdown.py
+    ends the process if that stop outlives ``worker.shutdownGraceSeconds``). The egress service starts
+    before the app and stops after it (agents/egress_service.py)."""
+    from agents.shutdown import BoundedShutdownWorker
 
     worker = Worker(settings)
     # httpx logs every request at INFO: thousands of lines a second under load, a measurable share of the
     # worker's CPU, and nothing the metrics (edfi_stream_edfi_requests_total, ..._duration_seconds) lack
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    faust.Worker(worker.app, loglevel="INFO", quiet=True).execute_from_commandline()
+    BoundedShutdownWorker(worker.app, worker.egress, loglevel="INFO", quiet=True,
+                          grace_seconds=settings.worker.shutdown_grace_seconds).execute_from_commandline()

@@ -40,6 +40,8 @@ TESTS = ("State Mathematics Assessment", "State English Language Arts Assessment
          "Kansas English Language Proficiency Assessment (KELPA)")
 SCHOOLS = 10
 SECRET_ENV = "EDFI_BENCH_CLIENT_SECRET"
+# our egress as each edfi.concurrency builds it
+EGRESS_KINDS = ("adaptive", "paced", "fixed")
 
 
 def student_id(i: int) -> str:
@@ -70,6 +72,25 @@ def write_data(data_dir: Path, records: int) -> Path:
         for i in range(records):
             handle.write(json.dumps(body(i)) + "\n")
     return path
+
+
+def start_ods(records: int, server_latency_ms: float, prefix: str) -> tuple[EmulatorThread, str, Path]:
+    """The file of ``records`` bodies (in a new temporary folder), and the emulator in a thread of this
+    process, seeded with their students and schools, taking ``server_latency_ms`` per data request (a real
+    ODS's database round trip: a sleep, so requests overlap freely; its other faults are off). Returns the
+    thread, its base URL and the file."""
+    data = write_data(Path(tempfile.mkdtemp(prefix=prefix)) / "data", records)
+    students = (records + 3) // 4
+
+    def seed(emu: Any) -> None:
+        for s in range(students):
+            emu.add_student(student_id(s))
+        for school in range(SCHOOLS):
+            emu.add_school(1001 + school)
+        emu.faults.configure(FaultSettings(latency_seconds=server_latency_ms / 1000))
+
+    port = free_port()
+    return EmulatorThread(port, seed), f"http://127.0.0.1:{port}", data
 
 
 class WriteClock:
@@ -130,8 +151,10 @@ async def egress_send(base_url: str, data: Path, max_in_flight: int, transport_n
             peak = max(peak, limit.current)
     await dispatcher.drain()
     await client.aclose()
+    pacer = limit.pacer
     return {"results": dispatcher.results, "limit_final": limit.current, "limit_peak": peak,
-            "limit_decreases": limit.decreases}
+            "limit_decreases": limit.decreases, "pacer_rate": round(pacer.rate, 1) if pacer and pacer.rate else None,
+            "pacer_cuts": pacer.cuts if pacer else 0, "pacer_throttles": pacer.throttles if pacer else 0}
 
 
 def children_cpu() -> float:
@@ -230,7 +253,7 @@ def measure(thread: EmulatorThread, clock: WriteClock, records: int, run: Any) -
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=10_000)
-    parser.add_argument("--concurrency", choices=("adaptive", "fixed"), default="adaptive",
+    parser.add_argument("--concurrency", choices=EGRESS_KINDS, default="adaptive",
                         help="edfi.concurrency of our egress (adaptive: the default)")
     parser.add_argument("--max-in-flight", type=int, default=0,
                         help="edfi.maxInFlight (adaptive: the ceiling; fixed: the number); 0: the default")
@@ -243,21 +266,8 @@ def main() -> None:
     parser.add_argument("--server-latency-ms", type=float, default=0.0,
                         help="added by the emulator to every data request (a real ODS's database round trip)")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="egress-bench-"))
-    data = write_data(work / "data", args.records)
-    students = (args.records + 3) // 4
-
-    def seed(emu: Any) -> None:
-        for s in range(students):
-            emu.add_student(student_id(s))
-        for school in range(SCHOOLS):
-            emu.add_school(1001 + school)
-        # latency only: the emulator's faults are otherwise off (a sleep, so requests overlap freely)
-        emu.faults.configure(FaultSettings(latency_seconds=args.server_latency_ms / 1000))
-
-    port = free_port()
-    thread = EmulatorThread(port, seed)
-    base_url = f"http://127.0.0.1:{port}"
+    thread, base_url, data = start_ods(args.records, args.server_latency_ms, "egress-bench-")
+    work = data.parent.parent
     clock = WriteClock(thread)
     result: dict[str, Any] = {"benchmark": "egress_vs_lightbeam", "records": args.records,
                               "server_latency_ms": args.server_latency_ms}

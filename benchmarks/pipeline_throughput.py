@@ -3,7 +3,8 @@ emulator over HTTP) against a plain confluent-kafka consumer reading the same to
 and (``--latency``) end-to-end latency at a steady rate, from the SIS change timestamp to the Ed-Fi
 acknowledgement, read from the worker's histogram. Prints the figures and one JSON line.
 
-    python benchmarks/pipeline_throughput.py --students 2000
+    python benchmarks/pipeline_throughput.py --students 2000              # Apache Kafka (--broker tansu)
+    python benchmarks/pipeline_throughput.py --students 5000 --batched --one-hop
     python benchmarks/pipeline_throughput.py --latency --rate 100 --seconds 60 --fetch-max-wait-ms 20
 """
 
@@ -22,7 +23,7 @@ from confluent_kafka import Consumer, TopicPartition
 from synthetic import write
 
 from agents.topics import INPUT_TOPICS
-from streams.demo.metrics_scrape import scrape
+from streams.demo.metrics_scrape import scrape, total
 from streams.demo.stack import LocalStack
 
 
@@ -42,6 +43,23 @@ def raw_consume(kafka_config: dict, expected: int) -> tuple[float, float]:  # ty
     ended = time.perf_counter()
     consumer.close()
     return seen / (ended - started), seen / max(ended - (first or started), 1e-9)
+
+
+def one_hop(stack: LocalStack, expected: int) -> dict:  # type: ignore[type-arg]
+    """A trivial one-hop Faust agent over the same SIS records, as a child process (faust_one_hop.py)."""
+    import subprocess
+
+    args = [sys.executable, str(Path(__file__).parent / "faust_one_hop.py"), stack.broker.bootstrap_servers,
+            str(expected), *(["--tansu"] if stack.broker_kind == "tansu" else [])]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=3600, check=False)
+    # Faust's worker may send the child's stdout to its log (stderr) and writes terminal control codes before
+    # the line: take it from its opening brace, from either stream
+    lines = [line[line.index('{"benchmark"'):] for line in (done.stdout + done.stderr).splitlines()
+             if '{"benchmark"' in line]
+    if not lines:
+        raise RuntimeError(f"the one-hop agent failed (exit {done.returncode}): {done.stdout[-1000:]}"
+                           f"{done.stderr[-2000:]}")
+    return json.loads(lines[-1])  # type: ignore[no-any-return]
 
 
 def quantile(buckets: list[tuple[float, float]], q: float) -> float:
@@ -73,6 +91,10 @@ def main() -> None:
     parser.add_argument("--batched", action="store_true",
                         help="without the embedded broker's one-record-per-batch workaround, as against a real "
                              "Kafka (tansu slows down as one-record batches pile up; docs/operations.md)")
+    parser.add_argument("--broker", choices=["kafka", "tansu"], default=None,
+                        help="the local broker: Apache Kafka 4 (default, $EDFI_STREAM_TEST_BROKER) or tansu")
+    parser.add_argument("--one-hop", action="store_true",
+                        help="also time a trivial one-hop Faust agent on the same records (faust_one_hop.py)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     events = tmp / "events.jsonl"
@@ -80,7 +102,7 @@ def main() -> None:
     config = tmp / "config.yaml"
     fetch_wait = f", fetchMaxWaitMs: {args.fetch_max_wait_ms}" if args.fetch_max_wait_ms else ""
     config.write_text(f"kafka: {{topicPartitions: 4{fetch_wait}}}\n")
-    with LocalStack(config, events, one_record_per_batch=not args.batched) as stack:
+    with LocalStack(config, events, one_record_per_batch=not args.batched, broker=args.broker) as stack:
         if args.latency:
             result = run_latency(stack, events, args.rate, args.seconds)
         else:
@@ -94,8 +116,20 @@ def main() -> None:
                       "pipeline_events_per_second": round(pipeline), "raw_consumer_events_per_second": round(raw),
                       "raw_consumer_after_first_record_events_per_second": round(raw_steady),
                       "ratio": round(pipeline / raw, 4), "ratio_to_steady_raw": round(pipeline / raw_steady, 4),
-                      "ods_records": len(stack.emulator.records())}
-            print(f"{count} events: pipeline {pipeline:,.0f} events/s, raw consumer {raw:,.0f} events/s "
+                      "ods_records": len(stack.emulator.records()), "broker": stack.broker_kind,
+                      # the guard against Faust's start-up drop (agents/commit_repair.py): did it fire here?
+                      "commit_repairs": total(scrape(stack.metrics_url), "edfi_stream_commit_repairs_total")}
+            if args.one_hop:
+                hop = one_hop(stack, count)
+                result.update({"one_hop_events_per_second": hop["events_per_second"],
+                               "one_hop_after_first_record_events_per_second":
+                                   hop["after_first_record_events_per_second"],
+                               "ratio_to_one_hop": round(pipeline / hop["events_per_second"], 4)})
+                print(f"[{stack.broker_kind}] one-hop Faust agent {hop['events_per_second']:,} events/s "
+                      f"({hop['after_first_record_events_per_second']:,} after its first record): pipeline at "
+                      f"{pipeline / hop['events_per_second']:.1%} of the framework's ceiling")
+            print(f"[{stack.broker_kind}] {count} events: pipeline {pipeline:,.0f} events/s, "
+                  f"raw consumer {raw:,.0f} events/s "
                   f"({raw_steady:,.0f} after its first record), ratio {pipeline / raw:.1%} "
                   f"({pipeline / raw_steady:.1%})")
     print(json.dumps(result))
@@ -121,7 +155,8 @@ def run_latency(stack: LocalStack, events: Path, rate: float, seconds: float) ->
     producer.flush(30)
     stack.wait_idle(timeout_seconds=600, settle_seconds=1.0)
     buckets = latency_buckets(scrape(stack.metrics_url))
-    result = {"benchmark": "latency", "events": sent, "rate": rate, "writes": buckets[-1][1] if buckets else 0,
+    result = {"benchmark": "latency", "broker": stack.broker_kind, "events": sent, "rate": rate,
+              "writes": buckets[-1][1] if buckets else 0,
               "p50_le_seconds": quantile(buckets, 0.5), "p95_le_seconds": quantile(buckets, 0.95),
               "p99_le_seconds": quantile(buckets, 0.99),
               "cumulative_buckets": {str(bound): count for bound, count in buckets}}

@@ -7,7 +7,8 @@ Package map (folders show the architecture):
 * ``streams.codec``     Avro (Confluent wire format) and JSON codecs for every topic.
 * ``streams.edfi``      the Ed-Fi ODS/API client: OAuth, retries, identity map; knows HTTP, not SIS rules.
 * ``streams.emulator``  a local Ed-Fi ODS/API v7 emulator for tests, ``simulate`` and the demo.
-* ``streams.broker``    the embedded Kafka-compatible broker (tansu) for tests and the demo.
+* ``streams.broker``    local brokers (Apache Kafka 4, tansu) for tests, benchmarks and the demo.
+* ``streams.kafka``     the Kafka edge: client settings, producer factory, topics, start-up checks.
 * ``streams.observability`` Prometheus metrics and health endpoints.
 * ``streams.cli``       the ``edfi-stream`` command.
 * ``agents``            (top-level package) the Faust app: thin wiring around the above.

@@ -23,6 +23,10 @@ class ConfigurationError(EdfiStreamError):
     """Settings are missing or contradictory; the process must not start."""
 
 
+class Refused(EdfiStreamError):
+    """A command refused on purpose (a safety check: a resync deleting too much, a replay with live workers)."""
+
+
 class PoisonInput(EdfiStreamError):
     """An input event that can never be processed. ``reason`` is a short machine-friendly cause."""
 

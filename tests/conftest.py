@@ -1,4 +1,7 @@
-"""Shared fixtures: one embedded broker per test session, and names that no two tests share.
+"""Shared fixtures: one broker per test session, and names that no two tests share.
+
+The broker is Apache Kafka 4 (one KRaft node, jars from Maven Central) unless ``EDFI_STREAM_TEST_BROKER=tansu``
+(streams/broker/select.py); the stacks of the integration and fault tests start the same kind.
 
 Integration tests (everything under tests/integration/, marked ``integration`` automatically) need the
 real broker. When it cannot start they must fail, never skip: a skipped integration suite looks green
@@ -14,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from streams.broker.embedded import EmbeddedBroker
+from streams.broker.select import LocalBroker, local_broker, test_broker_kind
 
 INTEGRATION_DIR = Path(__file__).parent / "integration"
 
@@ -36,10 +39,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
-    """The embedded tansu broker, started once per session (its log is in the session's temp dir)."""
-    log = tmp_path_factory.mktemp("broker") / "tansu.log"
-    with EmbeddedBroker(log_path=log) as running:
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    """The session's broker (``$EDFI_STREAM_TEST_BROKER``: kafka or tansu), started once; its log and data are in
+    the session's temp dir. Both kinds have one interface (``bootstrap_servers``, ``kind``, ``start``/``stop``)."""
+    running = local_broker(test_broker_kind(), tmp_path_factory.mktemp("broker"))
+    with running:
         yield running
 
 
@@ -54,7 +58,7 @@ def unique_name() -> Callable[[str], str]:
 
 
 @pytest.fixture
-def unique_topic(broker: EmbeddedBroker, unique_name: Callable[[str], str]) -> Callable[..., str]:
+def unique_topic(broker: LocalBroker, unique_name: Callable[[str], str]) -> Callable[..., str]:
     """``unique_topic("scores", partitions=2)`` creates a fresh topic on the session broker, returns its name."""
     from streams.broker.admin import ensure_topics
 

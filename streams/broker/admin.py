@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 Config = Mapping[str, Any] | str
@@ -28,14 +28,17 @@ def _cfg(config: Config) -> dict[str, Any]:
 _ADMIN_KEYS = {"bootstrap.servers", "security.protocol", "client.id"}
 
 
-def ensure_topics(config: Config, names: Iterable[str], partitions: int, replication: int = 1) -> None:
+def ensure_topics(config: Config, names: Iterable[str], partitions: int, replication: int = 1,
+                  topic_config: Mapping[str, str] | None = None) -> None:
     """Create the topics that do not exist yet (existing ones are left as they are); idempotent.
 
-    ``config`` is a bootstrap string or a librdkafka config (only connection/security keys are used).
+    ``config`` is a bootstrap string or a librdkafka config (only connection/security keys are used);
+    ``topic_config``: topic-level settings such as ``cleanup.policy`` (streams/kafka/topics.py).
     """
     admin = AdminClient(_cfg(config))
     existing = set(admin.list_topics(timeout=10).topics)
-    missing = [NewTopic(n, num_partitions=partitions, replication_factor=replication)
+    missing = [NewTopic(n, num_partitions=partitions, replication_factor=replication,
+                        config=dict(topic_config or {}))
                for n in sorted(set(names)) if n not in existing]
     if not missing:
         return
@@ -111,12 +114,34 @@ def exact_end_offsets(config: Config, topics: Iterable[str], timeout: float = 15
         consumer.close()
 
 
+_COORDINATOR_MOVING = (KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+                       KafkaError.COORDINATOR_NOT_AVAILABLE)
+
+
 def committed_offsets(config: Config, group: str, topics: Iterable[str]) -> dict[tuple[str, int], int]:
-    """The group's committed offset per partition; partitions with no commit are left out."""
+    """The group's committed offset per partition; partitions with no commit are left out.
+
+    Read by a consumer of the group that never joins it (no subscribe), not by the AdminClient's
+    list_consumer_group_offsets: librdkafka 2.16 crashes the whole process (SIGSEGV in rd_kafka_cgrp_op, from
+    rd_kafka_handle_OffsetFetch) on some OffsetFetch answers of Apache Kafka 4 to an admin client, which has no
+    consumer group of its own. The consumer's own OffsetFetch path is the one every Kafka consumer uses.
+    """
     tps = [TopicPartition(t, p) for t, p in partitions_of(config, topics)]
     if not tps:
         return {}
-    admin = AdminClient(_cfg(config))
-    futures = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group, tps)])
-    result = futures[group].result(15)
-    return {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions if tp.offset >= 0}
+    consumer = Consumer({**_cfg(config), "group.id": group, "enable.auto.commit": False})
+    deadline = time.monotonic() + 15
+    try:
+        while True:
+            try:
+                result = consumer.committed(tps, timeout=15)
+                break
+            except KafkaException as exc:  # the coordinator moves or loads (a new group, a restarted broker)
+                error = exc.args[0] if exc.args else None
+                moving = isinstance(error, KafkaError) and (error.retriable() or error.code() in _COORDINATOR_MOVING)
+                if not moving or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    finally:
+        consumer.close()
+    return {(tp.topic, tp.partition): tp.offset for tp in result if tp.offset >= 0}

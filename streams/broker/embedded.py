@@ -8,17 +8,14 @@ half the session timeout, and there are no transactions.
 
 from __future__ import annotations
 
-import atexit
 import importlib.util
 import os
-import signal
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
-from types import TracebackType
 
+from streams.broker.process import BrokerChild
 from streams.errors import ConfigurationError
 
 
@@ -41,8 +38,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class EmbeddedBroker:
+class EmbeddedBroker(BrokerChild):
     """``with EmbeddedBroker() as broker: broker.bootstrap_servers`` -> ``127.0.0.1:PORT``."""
+
+    kind = "tansu"
+    label = "tansu"
+    stop_grace_seconds = 5.0
 
     def __init__(self, port: int | None = None, log_path: str | Path | None = None,
                  start_timeout: float = 30.0) -> None:
@@ -68,63 +69,12 @@ class EmbeddedBroker:
             os.close(handle)
             self.log_path = Path(name)
         env = {**os.environ, "RUST_LOG": os.environ.get("TANSU_RUST_LOG", "warn")}
-        with open(self.log_path, "ab") as log:
-            # Its own session (process group): stop() signals the whole group, so nothing is orphaned.
-            self._proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, env=env, start_new_session=True)
-        atexit.register(self.stop)
-        try:
-            self._wait_ready()
-        except BaseException:  # also KeyboardInterrupt while waiting: never leave the broker behind
-            self.stop()
-            raise
-        return self
+        # Its own session (process group): stop() signals the whole group, so nothing is orphaned.
+        return self._launch(args, self.log_path, env)
 
-    def _wait_ready(self) -> None:
-        from confluent_kafka.admin import AdminClient
-
-        deadline = time.monotonic() + self.start_timeout
-        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "socket.timeout.ms": 1000,
-                             "log_level": 0})
-        last: Exception | None = None
-        while time.monotonic() < deadline:
-            if self._proc is not None and self._proc.poll() is not None:
-                raise RuntimeError(f"tansu exited with code {self._proc.returncode}; see {self.log_path}")
-            try:
-                admin.list_topics(timeout=1)
-                return
-            except Exception as exc:  # KafkaException until the listener answers
-                last = exc
-                time.sleep(0.1)
-        raise RuntimeError(f"tansu did not answer a metadata request within {self.start_timeout} s: {last}; "
-                           f"see {self.log_path}")
-
-    def stop(self, grace_seconds: float = 5.0) -> None:
-        """SIGTERM the broker's process group, SIGKILL it after ``grace_seconds``; idempotent."""
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        atexit.unregister(self.stop)
-        try:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(grace_seconds)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait(5)
-            # Anything tansu itself started is in the same group: make sure the group is gone too.
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    def _ready_address(self) -> str:
+        return self.bootstrap_servers
 
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
-
-    def __enter__(self) -> EmbeddedBroker:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()

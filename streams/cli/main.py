@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from streams.config import Settings, load_settings
+from streams.config import KafkaSettings, Settings, load_settings
 from streams.errors import ConfigurationError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -31,6 +31,20 @@ def _settings(config: Path | None) -> Settings:
         raise typer.Exit(2) from exc
 
 
+def _kafka_settings(config: Path | None) -> Settings:
+    """The settings of a verb that talks to Kafka, after one metadata request (streams/kafka/doctor.py): a
+    refused password or certificate stops the verb with one clear line instead of librdkafka's retries."""
+
+    return _check_kafka(_settings(config))
+
+
+def _check_kafka(settings: Settings) -> Settings:
+    from streams.kafka.doctor import check_connection
+
+    check_connection(settings.kafka)
+    return settings
+
+
 def _logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -45,15 +59,16 @@ def produce(
     """Publish an events file to its topics."""
     if fmt not in ("avro", "json"):
         raise typer.BadParameter("--format must be avro or json")
-    from streams.broker.admin import ensure_topics
     from streams.io.events_file import read_events
     from streams.io.produce import produce_events
+    from streams.kafka.topics import ensure_product_topics
 
-    settings = _settings(config)
+    settings = _kafka_settings(config)
     events = list(read_events(file))
     topics = sorted({e.topic for e in events if hasattr(e, "topic")})
-    ensure_topics(settings.kafka.confluent_config(), topics, settings.kafka.topic_partitions)
-    report = produce_events(events, settings.kafka, fmt="json" if fmt == "json" else "avro")
+    ensure_product_topics(settings.kafka, topics)
+    report = produce_events(events, settings.kafka, fmt="json" if fmt == "json" else "avro",
+                            topics=settings.topic_map())
     for topic, count in sorted(report.by_topic.items()):
         typer.echo(f"{topic}: {count}")
     typer.echo(f"produced {report.produced} events")
@@ -75,6 +90,16 @@ def worker(
 
     _logging(verbose)
     settings = _settings(config)
+    # refused credentials stop the worker with one line; a broker not reachable yet is waited for
+    from streams.kafka.doctor import wait_for_broker
+
+    settings.edfi.credentials()  # missing Ed-Fi credentials: one line before anything waits on Kafka
+    wait_for_broker(settings.kafka)
+    from streams.kafka.topics import prepare_worker_topics
+
+    # the configured SIS topics checked, every topic of the worker created before Faust's group assignment
+    for problem in prepare_worker_topics(settings.kafka, settings.worker.app_id, settings.topic_map()):
+        logging.getLogger("edfi_stream.startup").warning("start-up check: %s", problem)
     if replay_from:
         settings = settings.model_copy(update={"worker": settings.worker.model_copy(
             update={"replay_from": replay_from})})
@@ -84,12 +109,32 @@ def worker(
 @app.command()
 def demo(
     serve: Annotated[bool, typer.Option("--serve", help="keep everything running after the sample")] = False,
+    source: Annotated[str, typer.Option("--source", help="sample (the events file) or postgres (a real SIS "
+                                        "database captured live by Debezium)")] = "sample",
+    broker: Annotated[str, typer.Option(
+        "--broker", help="tansu (embedded, pip only) or kafka (Apache Kafka 4: Java 17 + Maven)")] = "tansu",
 ) -> None:
     """Start a local broker, a local Ed-Fi API and the worker; load the sample district; summarise."""
     from streams.demo.run import run_demo
+    from streams.demo.signals import interrupt_on_termination
+
+    if source not in ("sample", "postgres"):
+        raise typer.BadParameter("--source must be 'sample' or 'postgres'")
+    if broker not in ("tansu", "kafka"):
+        raise typer.BadParameter("--broker must be tansu or kafka")
+    if source == "postgres":
+        from streams.demo.postgres_demo import run_postgres_demo
+
+        try:
+            shown = run_postgres_demo(echo=typer.echo)
+        except KeyboardInterrupt:
+            typer.echo("stopped")
+            raise typer.Exit(130) from None
+        raise typer.Exit(1 if shown < 0 else 0)
 
     try:
-        result = run_demo(serve=serve, echo=typer.echo)
+        with interrupt_on_termination():  # SIGTERM and SIGHUP stop every child as Ctrl-C does
+            result = run_demo(serve=serve, echo=typer.echo, broker="kafka" if broker == "kafka" else "tansu")
     except KeyboardInterrupt:
         typer.echo("stopped")
         raise typer.Exit(130) from None
@@ -108,8 +153,10 @@ def toggle(
 
     if state not in ("on", "off"):
         raise typer.BadParameter("state must be 'on' or 'off'")
-    publish_toggle(_settings(config).kafka, resource, state == "on")
+    kafka = _kafka_settings(config).kafka
+    publish_toggle(kafka, resource, state == "on")
     typer.echo(f"{resource} turned {state}")
+    _audit(kafka, "toggle", f"{resource} {state}", 1)
 
 
 @app.command()
@@ -140,7 +187,10 @@ def explain(
     if out is None and worker_url is None:
         raise typer.BadParameter("give --from DIR (simulate output) or --worker URL")
     if worker_url:
-        decisions = fetch_worker_decisions(worker_url, score_id=score_id, person_id=person_id, said=said)
+        from streams.web.client import auth_headers
+
+        decisions = fetch_worker_decisions(worker_url, score_id=score_id, person_id=person_id, said=said,
+                                           headers=auth_headers())
     else:
         assert out is not None
         decisions = load_decisions(out)
@@ -161,7 +211,7 @@ def _letters(config: Path | None, stage: str | None, cause: str | None, key: str
              school: int | None) -> tuple[Settings, list]:  # type: ignore[type-arg]
     from streams.deadletters.log import read_dead_letters, select
 
-    settings = _settings(config)
+    settings = _kafka_settings(config)
     letters = read_dead_letters(settings.kafka.confluent_config())
     return settings, select(letters, stage=stage, cause=cause, key=key, school=school)
 
@@ -187,11 +237,11 @@ def errors_retry(config: ConfigOpt = None, stage: StageOpt = None, cause: CauseO
     from streams.deadletters.actions import retry
 
     settings, letters = _letters(config, stage, cause, key, school)
-    sent, skipped = retry(letters, settings.kafka.confluent_config(), settings.kafka.value_format,
-                          settings.kafka.one_record_per_batch)
+    sent, skipped = retry(letters, settings.kafka, settings.kafka.value_format)
     typer.echo(f"re-sent {sent} dead letters")
     for line in skipped:
         typer.echo(f"  skipped {line}", err=True)
+    _audit(settings.kafka, "retry", _selection(stage, cause, key, school), sent)
 
 
 @errors_app.command("archive")
@@ -203,8 +253,25 @@ def errors_archive(config: ConfigOpt = None, stage: StageOpt = None, cause: Caus
     if not any((stage, cause, key, school)):
         raise typer.BadParameter("select what to archive: --key, --stage, --cause or --school")
     settings, letters = _letters(config, stage, cause, key, school)
-    count = archive(letters, settings.kafka.confluent_config(), settings.kafka.one_record_per_batch)
+    count = archive(letters, settings.kafka)
     typer.echo(f"archived {count} dead letters")
+    _audit(settings.kafka, "archive", _selection(stage, cause, key, school), count)
+
+
+def _selection(stage: str | None, cause: str | None, key: str | None, school: int | None) -> str:
+    """The audit trail's words for a CLI selection (causes, stages, schools and letter coordinates: no student
+    data)."""
+    parts = [f"{name}={value}" for name, value in
+             (("stage", stage), ("cause", cause), ("key", key), ("school", school)) if value is not None]
+    return "letters " + (" ".join(parts) or "all")
+
+
+def _audit(kafka: KafkaSettings, action: str, what: str, count: int) -> None:
+    from streams.console.audit import record_cli_action
+
+    failed = record_cli_action(kafka, action, what, count)
+    if failed:
+        typer.echo(failed, err=True)
 
 
 @app.command()
@@ -230,6 +297,8 @@ def resync(
     )
 
     settings = _settings(config)
+    settings.edfi.credentials()  # fail fast, before replaying the SIS topics
+    _check_kafka(settings)
     plan = build_plan(settings, Scope(school, student))
     if dry_run:
         typer.echo(json.dumps([a.to_dict() for a in plan.actions], indent=2) if as_json else render_plan(plan))
@@ -255,7 +324,7 @@ def replay(
     """Rewind the worker's consumer group on the SIS topics (workers must be stopped) to rebuild its state."""
     from streams.resync.replay import ReplayRefused, follow, rewind
 
-    settings = _settings(config)
+    settings = _kafka_settings(config)
     try:
         moved = rewind(settings, since)
     except ReplayRefused as exc:
@@ -273,19 +342,29 @@ def emulator(
     port: int = 8001,
     db: Annotated[Path | None, typer.Option(help="SQLite file for durable state")] = None,
     seed_sample: Annotated[bool, typer.Option(help="load the sample district's students and schools")] = True,
+    client_schools: Annotated[str | None, typer.Option(
+        help="comma-separated schoolIds the API client's claims cover (403 for others); default: every school")] = None,
 ) -> None:
     """Serve the local Ed-Fi ODS/API emulator."""
     from streams.emulator.cli import run_from_cli
 
-    run_from_cli(host=host, port=port, db=db, seed_sample=seed_sample)
+    run_from_cli(host=host, port=port, db=db, seed_sample=seed_sample, client_schools=client_schools)
 
 
-def main() -> None:  # pragma: no cover
+def main(argv: list[str] | None = None) -> None:
+    """The console script (``edfi-stream``): every expected failure is one line and its exit code
+    (streams/cli/failures.py); only a bug keeps its traceback."""
+    from streams.cli.failures import describe
+
     try:
-        app()
-    except ConfigurationError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        app(args=argv)
+    except Exception as exc:
+        described = describe(exc)
+        if described is None:
+            raise
+        message, code = described
+        print(message, file=sys.stderr)
+        sys.exit(code)
 
 
 _ = json

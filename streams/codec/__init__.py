@@ -30,15 +30,13 @@ import fastavro
 
 import schemas
 from streams.errors import DecodeError
+from streams.topics import DEAD_LETTERS, STUDENT_EVENTS, WRITE_COMMANDS
 
 MAGIC = 0
 Format = Literal["avro", "json"]
 Bytes = bytes | bytearray | memoryview
 _HEADER = struct.Struct(">bI")
 
-WRITE_COMMANDS = "edfi-stream.write-commands"
-STUDENT_EVENTS = "edfi-stream.student-events"
-DEAD_LETTERS = "edfi-stream.dead-letters"
 
 # Fields that hold JSON text on the wire, per internal topic (see the module docstring).
 JSON_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -75,7 +73,7 @@ def to_python(topic: str, record: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(value, str):
             try:
                 out[name] = json.loads(value)
-            except (json.JSONDecodeError, RecursionError) as exc:
+            except (ValueError, RecursionError) as exc:
                 raise DecodeError("bad_json", f"{topic}: field '{name}' is not JSON text") from exc
     for name in BYTES_FIELDS.get(topic, ()):
         value = out.get(name)
@@ -118,7 +116,10 @@ class _Side:
             raise ValueError(f"unknown format {fmt!r}")
         buffer = io.BytesIO()
         buffer.write(_HEADER.pack(MAGIC, self.schema_id))
-        fastavro.schemaless_writer(buffer, self.schema, obj)
+        try:
+            fastavro.schemaless_writer(buffer, self.schema, obj)
+        except OverflowError as exc:  # an int beyond an Avro long (parsing refuses them first: out_of_range)
+            raise ValueError(f"{self.name}: an integer does not fit in 64 bits") from exc
         return buffer.getvalue()
 
     def decode(self, data: Bytes | None) -> dict[str, Any] | None:
@@ -155,6 +156,8 @@ class _Side:
             value = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise DecodeError("bad_json", f"{self.name}: {exc}") from exc
+        except ValueError as exc:  # an integer of more digits than Python converts (4,300 by default)
+            raise DecodeError("bad_json", f"{self.name}: {str(exc)[:120]}") from exc
         except RecursionError as exc:
             raise DecodeError("bad_json", f"{self.name}: nested too deeply") from exc
         if value is None:

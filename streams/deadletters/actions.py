@@ -10,23 +10,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
 
 from confluent_kafka import Producer
 
 from streams.codec import Format, codec_for
+from streams.config import KafkaSettings
 from streams.deadletters.log import DEAD_LETTERS, DeadLetter
 from streams.io.produce import STALL_SECONDS, flush_while_progressing
+from streams.kafka.clients import make_producer
+from streams.topics import WRITE_COMMANDS
 
-WRITE_COMMANDS = "edfi-stream.write-commands"
 
-
-def _producer(kafka_config: dict[str, Any], one_record_per_batch: bool) -> Producer:
-    # murmur2 like Faust/aiokafka: a tombstone must land in the partition of the dead letter it archives
-    cfg = {**kafka_config, "log_level": 0, "partitioner": "murmur2_random"}
-    if one_record_per_batch:
-        cfg["batch.num.messages"] = 1
-    return Producer(cfg)
+def _producer(kafka: KafkaSettings) -> Producer:
+    # murmur2 like Faust/aiokafka (the factory's partitioner): a tombstone must land in the partition of the
+    # dead letter it archives
+    return make_producer(kafka, log_level=0)
 
 
 def _deliver(producer: Producer, what: str) -> None:
@@ -34,8 +32,8 @@ def _deliver(producer: Producer, what: str) -> None:
         raise RuntimeError(f"{remaining} {what} were not delivered: no delivery for {STALL_SECONDS:.0f} s")
 
 
-def archive(letters: Iterable[DeadLetter], kafka_config: dict[str, Any], one_record_per_batch: bool = False) -> int:
-    producer = _producer(kafka_config, one_record_per_batch)
+def archive(letters: Iterable[DeadLetter], kafka: KafkaSettings) -> int:
+    producer = _producer(kafka)
     count = 0
     for letter in letters:
         producer.produce(DEAD_LETTERS, key=letter.key.encode(), value=None)
@@ -44,17 +42,17 @@ def archive(letters: Iterable[DeadLetter], kafka_config: dict[str, Any], one_rec
     return count
 
 
-def retry(letters: Iterable[DeadLetter], kafka_config: dict[str, Any], fmt: Format = "avro",
-          one_record_per_batch: bool = False) -> tuple[int, list[str]]:
+def retry(letters: Iterable[DeadLetter], kafka: KafkaSettings, fmt: Format = "avro") -> tuple[int, list[str]]:
     """Re-send what can be re-sent; returns (count, reasons for those that cannot).
 
     The dead letters are archived *before* they are re-sent: a record that fails again must come back as a
     new dead letter, after the tombstone, not be hidden by it."""
     letters = list(letters)
     resendable = [d for d in letters if (d.record.get("stage") == "egress" and d.record.get("request"))
-                  or (d.record.get("value") is not None and d.record.get("sourceTopic"))]
-    archive(resendable, kafka_config, one_record_per_batch)
-    producer = _producer(kafka_config, one_record_per_batch)
+                  or (d.record.get("value") is not None and d.record.get("sourceTopic")
+                      and not d.record.get("truncated"))]
+    archive(resendable, kafka)
+    producer = _producer(kafka)
     sent, skipped = 0, []
     for letter in letters:
         rec = letter.record
@@ -67,6 +65,10 @@ def retry(letters: Iterable[DeadLetter], kafka_config: dict[str, Any], fmt: Form
             value = codec_for(WRITE_COMMANDS).encode_value(command, fmt=fmt)
             producer.produce(WRITE_COMMANDS, key=request["naturalKey"]["studentAssessmentIdentifier"].encode(),
                              value=value)
+        elif rec.get("truncated") and rec.get("stage") != "egress":
+            skipped.append(f"{letter.key}: the letter keeps only the first bytes of the original "
+                           f"({rec.get('valueSize')} bytes, sha256 {str(rec.get('valueSha256'))[:12]}...)")
+            continue
         elif rec.get("value") is not None and rec.get("sourceTopic"):
             producer.produce(str(rec["sourceTopic"]), key=rec.get("key"), value=rec["value"])
         else:

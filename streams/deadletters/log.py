@@ -15,8 +15,7 @@ from typing import Any
 from streams.codec import codec_for
 from streams.errors import PoisonInput
 from streams.io.topic_reader import read_latest
-
-DEAD_LETTERS = "edfi-stream.dead-letters"
+from streams.topics import DEAD_LETTERS
 
 
 @dataclass(frozen=True)
@@ -45,17 +44,21 @@ class DeadLetter:
 
 def read_dead_letters(kafka_config: dict[str, Any], timeout: float = 10.0) -> list[DeadLetter]:
     """Every live dead letter (latest per key, archived ones left out), oldest first."""
-    codec = codec_for(DEAD_LETTERS)
     out = []
     for raw_key, latest in read_latest(kafka_config, DEAD_LETTERS, "edfi-stream-errors-reader", timeout).items():
         if latest.value is None:
             continue
-        try:
-            record = codec.decode_value_python(latest.value) or {}
-        except PoisonInput as exc:
-            record = {"stage": "unknown", "reason": "unreadable_dead_letter", "detail": str(exc)}
-        out.append(DeadLetter(raw_key.decode("utf-8", "replace"), latest.partition, latest.offset, record))
+        out.append(letter_of(raw_key, latest.partition, latest.offset, latest.value))
     return out
+
+
+def letter_of(raw_key: bytes, partition: int, offset: int, value: bytes) -> DeadLetter:
+    """One dead-letter record decoded (an unreadable one is listed as such, not dropped)."""
+    try:
+        record = codec_for(DEAD_LETTERS).decode_value_python(value) or {}
+    except PoisonInput as exc:
+        record = {"stage": "unknown", "reason": "unreadable_dead_letter", "detail": str(exc)}
+    return DeadLetter(raw_key.decode("utf-8", "replace"), partition, offset, record)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from streams.broker.select import BrokerKind
 from streams.codec import Format
 from streams.config import Settings, load_settings
 from streams.demo.metrics_scrape import by_label, total
@@ -35,19 +36,23 @@ class DemoResult:
     urls: dict[str, str] = field(default_factory=dict)
 
 
-def run_demo(serve: bool = False, echo: Callable[[str], None] = print, timeout_seconds: float = 600) -> DemoResult:
+def run_demo(serve: bool = False, echo: Callable[[str], None] = print, timeout_seconds: float = 600,
+             broker: BrokerKind = "tansu") -> DemoResult:
     from streams.sample.district import SAMPLE_CONFIG, SAMPLE_EVENTS
 
-    return run_pipeline(SAMPLE_EVENTS, SAMPLE_CONFIG, serve=serve, echo=echo, timeout_seconds=timeout_seconds)
+    return run_pipeline(SAMPLE_EVENTS, SAMPLE_CONFIG, serve=serve, echo=echo, timeout_seconds=timeout_seconds,
+                        broker=broker)
 
 
 def run_pipeline(events_file: Path, config_file: Path, *, serve: bool = False, echo: Callable[[str], None] = print,
-                 timeout_seconds: float = 600, fmt: Format = "avro", partitions: int | None = None) -> DemoResult:
-    """Start the local stack, produce ``events_file``, wait until processed, summarise."""
+                 timeout_seconds: float = 600, fmt: Format = "avro", partitions: int | None = None,
+                 broker: BrokerKind | None = None) -> DemoResult:
+    """Start the local stack, produce ``events_file``, wait until processed, summarise (``broker``: the local
+    broker to start; None: ``$EDFI_STREAM_TEST_BROKER``, Apache Kafka by default)."""
     started = time.monotonic()
     result = DemoResult()
-    with LocalStack(config_file, events_file, partitions=partitions, echo=echo) as stack:
-        result.urls = {"metrics": stack.metrics_url, "edfi": stack.edfi_url,
+    with LocalStack(config_file, events_file, partitions=partitions, echo=echo, broker=broker) as stack:
+        result.urls = {"console": stack.web_url + "/console/", "metrics": stack.metrics_url, "edfi": stack.edfi_url,
                        "studentAssessments": f"{stack.edfi_url}/data/v3/ed-fi/studentAssessments",
                        "worker log": str(stack.workdir / "worker.log")}
         result.events_produced = stack.produce(events_file, fmt)
@@ -64,10 +69,26 @@ def run_pipeline(events_file: Path, config_file: Path, *, serve: bool = False, e
         result.seconds = time.monotonic() - started
         echo(render_summary(result))
         if serve:
+            echo(render_console_access(stack.web_url, stack.env))
             echo("serving; press Ctrl-C to stop everything")
             while stack.worker.alive:
                 time.sleep(1)
     return result
+
+
+def render_console_access(web_url: str, env: dict[str, str]) -> str:
+    """The console's address and this run's generated credentials (made fresh for each demo, valid only
+    while it runs; a real deployment takes them from its Secret, docs/security.md)."""
+    return "\n".join([
+        "Console for data stewards (credentials made for this demo run only):",
+        f"  {web_url}/console/",
+        f"  operator: user {env['EDFI_STREAM_WEB_OPERATOR_USER']}  password {env['EDFI_STREAM_WEB_OPERATOR_PASSWORD']}"
+        "  (retry, archive, toggle)",
+        f"  viewer:   user {env['EDFI_STREAM_WEB_VIEWER_USER']}  password {env['EDFI_STREAM_WEB_VIEWER_PASSWORD']}"
+        "  (read only)",
+        f"  bearer token (viewer) for `edfi-stream explain --worker {web_url}`: "
+        f"EDFI_STREAM_WEB_VIEWER_TOKEN={env['EDFI_STREAM_WEB_VIEWER_TOKEN']}",
+    ])
 
 
 def request_counts(emulator: Any) -> dict[str, int]:

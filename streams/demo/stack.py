@@ -11,12 +11,13 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
+from streams.broker.select import BrokerKind, LocalBroker, test_broker_kind
 from streams.codec import Format
 from streams.config import Settings, load_settings
 from streams.demo.emulator_thread import DEMO_CLIENT, EmulatorThread, free_port
@@ -26,15 +27,25 @@ from streams.demo.metrics_scrape import scrape, total
 class LocalStack:
     def __init__(self, config_file: Path, events_for_seeding: Path | None = None, *, partitions: int | None = None,
                  echo: Callable[[str], None] = lambda line: None, workdir: Path | None = None,
-                 one_record_per_batch: bool = True) -> None:
-        # one_record_per_batch=False only for loads the workaround makes too slow (benchmarks/memory_recovery.py
-        # --batched): tansu slows down as one-record batches pile up, and without them table recovery after
-        # a restart stops short of each changelog's last batch (docs/operations.md).
+                 one_record_per_batch: bool = True, edfi_credentials: tuple[str, str] = DEMO_CLIENT,
+                 broker: BrokerKind | None = None, external_broker: LocalBroker | None = None,
+                 extra_env: Mapping[str, str] | None = None) -> None:
+        # broker: kafka (Apache Kafka 4, the tests' default: $EDFI_STREAM_TEST_BROKER) or tansu (make demo);
+        # external_broker: one already running (a secured test node), with the extra_env that reaches it.
+        # one_record_per_batch applies to tansu only; False there only for loads the workaround makes too slow
+        # (benchmarks/memory_recovery.py --batched): tansu slows down as one-record batches pile up, and without
+        # them table recovery after a restart stops short of each changelog's last batch (docs/operations.md).
         self.config_file = config_file
         self.events_for_seeding = events_for_seeding
         self.partitions = partitions
         self.echo = echo
-        self.one_record_per_batch = one_record_per_batch
+        self.external_broker = external_broker
+        self.extra_env = dict(extra_env or {})
+        self.broker_kind: BrokerKind = (cast(BrokerKind, external_broker.kind) if external_broker else
+                                        broker or test_broker_kind())
+        self.one_record_per_batch = one_record_per_batch and self.broker_kind == "tansu"
+        # what the worker is given (the emulator knows DEMO_CLIENT): others test refused credentials
+        self.edfi_credentials = edfi_credentials
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="edfi-stream-demo-"))
         self._exit = ExitStack()
         self.worker: Any = None
@@ -54,15 +65,14 @@ class LocalStack:
         self._exit.close()
 
     def start(self) -> None:
-        from agents.topics import INPUT_TOPICS
-        from streams.broker.admin import ensure_topics
-        from streams.broker.embedded import EmbeddedBroker
+        from streams.broker.select import local_broker
+        from streams.kafka.topics import ensure_product_topics
         from streams.simulate.seed import seed_emulator
         from streams.sis.rows import CONTROL_TOPIC
 
         self.echo(f"edfi-stream demo: working directory {self.workdir}")
-        self.broker = self._exit.enter_context(EmbeddedBroker(log_path=self.workdir / "broker.log"))
-        self.echo(f"  broker (tansu)        {self.broker.bootstrap_servers}")
+        self.broker = self.external_broker or self._exit.enter_context(local_broker(self.broker_kind, self.workdir))
+        self.echo(f"  broker ({self.broker_kind})        {self.broker.bootstrap_servers}")
         seeding = self.events_for_seeding
         self.emulator_thread = EmulatorThread(free_port(), lambda emu: seed_emulator(emu, seeding) if seeding else None)
         self._exit.callback(self.emulator_thread.stop)
@@ -73,6 +83,7 @@ class LocalStack:
         env.update({
             "EDFI_STREAM_CONFIG": str(self.config_file),
             "EDFI_STREAM_KAFKA__BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
+            "EDFI_STREAM_KAFKA__BROKER": self.broker_kind,
             "EDFI_STREAM_KAFKA__ONE_RECORD_PER_BATCH": str(self.one_record_per_batch).lower(),
             "EDFI_STREAM_KAFKA__SESSION_TIMEOUT_MS": "2000",
             "EDFI_STREAM_KAFKA__HEARTBEAT_INTERVAL_MS": "500",
@@ -81,15 +92,17 @@ class LocalStack:
             "EDFI_STREAM_WORKER__WEB_PORT": str(self.web_port),
             "EDFI_STREAM_WORKER__WEB_HOST": "127.0.0.1",
             "EDFI_STREAM_WORKER__DATA_DIR": str(self.workdir / "data"),
-            "EDFI_CLIENT_ID": DEMO_CLIENT[0],
-            "EDFI_CLIENT_SECRET": DEMO_CLIENT[1],
+            "EDFI_CLIENT_ID": self.edfi_credentials[0],
+            "EDFI_CLIENT_SECRET": self.edfi_credentials[1],
         })
+        env.update(demo_web_credentials())
         if self.partitions:
             env["EDFI_STREAM_KAFKA__TOPIC_PARTITIONS"] = str(self.partitions)
+        env.update(self.extra_env)
         self.env = env
         self.settings: Settings = load_settings(self.config_file, environ=env)
-        self.kafka_config = self.settings.kafka.confluent_config()
-        ensure_topics(self.kafka_config, [*INPUT_TOPICS, CONTROL_TOPIC], self.settings.kafka.topic_partitions)
+        self.kafka_config = self.settings.kafka.confluent_config(env)
+        ensure_product_topics(self.settings.kafka, [*self.settings.topic_map().inputs, CONTROL_TOPIC])
         self.start_worker()
 
     def start_worker(self) -> None:
@@ -114,8 +127,21 @@ class LocalStack:
             self.worker.stop()  # closes its log file
 
     @property
+    def inexact_ends(self) -> bool:
+        """tansu without one-record batches reports end offsets that fall short (Apache Kafka never does)."""
+        return self.broker_kind == "tansu" and not self.one_record_per_batch
+
+    @property
     def emulator(self) -> Any:
         return self.emulator_thread.emulator
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def auth_headers(self, role: str = "viewer") -> dict[str, str]:
+        """The bearer token of ``role`` on the worker's web port (the demo's generated credentials)."""
+        return {"Authorization": f"Bearer {self.env[f'EDFI_STREAM_WEB_{role.upper()}_TOKEN']}"}
 
     @property
     def metrics_url(self) -> str:
@@ -126,7 +152,8 @@ class LocalStack:
         from streams.io.events_file import read_events
         from streams.io.produce import produce_events
 
-        report = produce_events(list(read_events(events_file)), self.settings.kafka, fmt=fmt)
+        report = produce_events(list(read_events(events_file)), self.settings.kafka, fmt=fmt,
+                                topics=self.settings.topic_map())
         if report.rejected:
             raise RuntimeError(f"{len(report.rejected)} events could not be encoded: {report.rejected[:3]}")
         self.echo(f"  produced {report.produced} SIS change events ({fmt}) to {len(report.by_topic)} topics")
@@ -205,9 +232,10 @@ class LocalStack:
         """Until the worker group has committed every input, repartition and write-command offset, and no
         write is parked, for ``settle_seconds`` (without the one-record-per-batch workaround, also with
         the commits standing still and no write in flight)."""
-        from agents.topics import INPUT_TOPICS, STUDENT_EVENTS, WRITE_COMMANDS
+        from agents.topics import STUDENT_EVENTS, WRITE_COMMANDS
         from streams.broker.admin import committed_offsets, end_offsets, exact_end_offsets
 
+        INPUT_TOPICS = self.settings.topic_map().inputs  # the SIS topics under their Kafka names
         topics = [*INPUT_TOPICS, STUDENT_EVENTS, WRITE_COMMANDS]
         stable_since: float | None = None
         deadline = time.monotonic() + timeout_seconds
@@ -219,7 +247,7 @@ class LocalStack:
             try:
                 ends = end_offsets(self.kafka_config, topics)
                 done = committed_offsets(self.kafka_config, self.settings.worker.app_id, topics)
-                if not self.one_record_per_batch and _behind(ends, done) == 0:
+                if self.inexact_ends and _behind(ends, done) == 0:
                     # The reported ends fall short by up to a batch. The SIS inputs (large batches from our
                     # producer) are read to their real ends; the internal topics, which Faust writes in small
                     # batches that tansu reads slowly deep in a partition, must instead show commits that
@@ -237,7 +265,7 @@ class LocalStack:
             if line != last:
                 self.echo(line)
                 last = line
-            still = self.one_record_per_batch or (
+            still = not self.inexact_ends or (
                 done == last_done and total(metrics, "edfi_stream_writes_in_flight") == 0)
             last_done = done
             if behind == 0 and parked == 0 and still:
@@ -249,6 +277,18 @@ class LocalStack:
         tail = self.worker.tail(60) if self.worker else ""
         raise RuntimeError(f"the pipeline did not go idle within {timeout_seconds:.0f} s; last: {last.strip()}\n"
                            f"worker log tail:\n{tail}")
+
+
+def demo_web_credentials() -> dict[str, str]:
+    """Fresh credentials of both web roles for one demo run (printed by ``demo --serve``, never reused)."""
+    import secrets
+
+    return {"EDFI_STREAM_WEB_VIEWER_TOKEN": secrets.token_urlsafe(24),
+            "EDFI_STREAM_WEB_OPERATOR_TOKEN": secrets.token_urlsafe(24),
+            "EDFI_STREAM_WEB_VIEWER_USER": "viewer",
+            "EDFI_STREAM_WEB_VIEWER_PASSWORD": secrets.token_urlsafe(12),
+            "EDFI_STREAM_WEB_OPERATOR_USER": "operator",
+            "EDFI_STREAM_WEB_OPERATOR_PASSWORD": secrets.token_urlsafe(12)}
 
 
 def _behind(ends: dict[tuple[str, int], int], done: dict[tuple[str, int], int]) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import httpx
 
-from streams.edfi.errors import AuthenticationError, EdfiError, classify, transport_error
+from streams.edfi.errors import CredentialsRefused, EdfiError, classify, transport_error
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class TokenProvider:
         if failure is not None:
             self._on_refresh("rejected" if response.status_code < 500 else "error")
             if response.status_code in (400, 401, 403):
-                raise AuthenticationError(EdfiError(response.status_code,
+                raise CredentialsRefused(EdfiError(response.status_code,
                                                     detail=f"token request refused: {response.text[:200]}"))
             raise failure
         data = response.json()

@@ -1,8 +1,9 @@
 """The Ed-Fi ODS/API client over one httpx transport (a connection pool): typed errors, retries with backoff.
 
-Every data call goes through :meth:`EdfiClient.request`, which adds the bearer token, re-authenticates once on
-a 401, retries retryable failures (429 honouring Retry-After, 5xx, timeouts, dropped connections) with
-exponential backoff and full jitter, and raises the typed errors of :mod:`streams.edfi.errors`.
+Every data call goes through :meth:`EdfiClient.request`, which adds the bearer token, waits its turn with the
+rate pacer if it has one (:mod:`streams.edfi.pacing`), re-authenticates once on a 401, retries retryable
+failures (429 honouring Retry-After, 5xx, timeouts, dropped connections) with exponential backoff and full
+jitter, and raises the typed errors of :mod:`streams.edfi.errors`.
 The transport is injectable: that is how ``simulate`` and the tests talk to the in-process emulator.
 """
 
@@ -19,6 +20,7 @@ import httpx
 
 from streams.config import EdfiSettings
 from streams.edfi.auth import TokenProvider
+from streams.edfi.direct import Answer, DirectTransport
 from streams.edfi.errors import AuthenticationError, EdfiRetryable, classify, transport_error
 from streams.edfi.retry import RetryPolicy
 
@@ -39,13 +41,16 @@ class EdfiClient:
                  transport: httpx.AsyncBaseTransport | None = None, base_url: str | None = None,
                  on_request: RequestHook | None = None, on_retry: Callable[[str], None] | None = None,
                  on_token_refresh: Callable[[str], None] | None = None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 pace: Callable[[], Awaitable[None]] | None = None) -> None:
         self.base_url = (base_url or settings.base_url).rstrip("/")
         if transport is None:
             limits = httpx.Limits(max_connections=settings.max_in_flight + 2,
                                   max_keepalive_connections=settings.max_in_flight + 2)
             transport = httpx.AsyncHTTPTransport(verify=tls_verification(settings), limits=limits)
         self._transport = transport
+        # an in-process API takes the request's parts, without httpx.Request/Response (streams/edfi/direct.py)
+        self._direct = transport if isinstance(transport, DirectTransport) else None
         self._timeout = httpx.Timeout(settings.timeout_seconds).as_dict()
         # token and discovery requests (rare) go through a client; data requests straight to the transport
         self.http = httpx.AsyncClient(transport=transport, timeout=settings.timeout_seconds)
@@ -58,6 +63,8 @@ class EdfiClient:
         self._on_request = on_request or (lambda method, status, seconds: None)
         self._on_retry = on_retry or (lambda reason: None)
         self._sleep = sleep
+        # awaited before each data request goes out, a retry too (streams/edfi/pacing.py)
+        self._pace = pace
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -94,7 +101,7 @@ class EdfiClient:
         await self.tokens.token()
 
     async def request(self, method: str, url: str | httpx.URL, *, json_body: Any = None,
-                      params: dict[str, Any] | None = None, retry: bool = True) -> httpx.Response:
+                      params: dict[str, Any] | None = None, retry: bool = True) -> Answer:
         await self.discover()
         attempt = 0
         reauthenticated = False
@@ -102,6 +109,8 @@ class EdfiClient:
             attempt += 1
             try:
                 token = await self.tokens.token()
+                if self._pace is not None:
+                    await self._pace()
                 started = time.perf_counter()
                 try:
                     response = await self._send(method, url, json_body, params, token)
@@ -125,13 +134,15 @@ class EdfiClient:
                 await self._sleep(self.policy.delay(attempt, exc.retry_after))
 
     async def _send(self, method: str, url: str | httpx.URL, json_body: Any, params: dict[str, Any] | None,
-                    token: str) -> httpx.Response:
+                    token: str) -> Answer:
         """One request on the transport, without httpx.AsyncClient's per-request machinery (cookies,
         redirects, auth flows, hooks): a profile put most of the client's CPU per write there, and an
         Ed-Fi data request needs none of it. The response body is read before returning."""
-        request = httpx.Request(method, url, params=params, json=json_body, headers={
-            "Accept": "application/json", "User-Agent": USER_AGENT, "Authorization": f"Bearer {token}"},
-            extensions={"timeout": self._timeout})
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT, "Authorization": f"Bearer {token}"}
+        if self._direct is not None:
+            return await self._direct.exchange(method, url, headers, params, json_body)
+        request = httpx.Request(method, url, params=params, json=json_body, headers=headers,
+                                extensions={"timeout": self._timeout})
         response = await self._transport.handle_async_request(request)
         response.request = request
         try:

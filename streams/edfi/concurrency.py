@@ -9,10 +9,15 @@ finds a link's capacity (additive increase, multiplicative decrease):
 * an overload answer (429, 503, 504, or a timeout or dropped connection) halves the limit;
 * latency well above the shortest recently seen (the ODS queueing our writes) takes 10 % off;
 * after a decrease, no further decrease for one smoothed round trip: the writes already in flight were sent
-  at the old limit and would otherwise halve it again for the same congestion.
+  at the old limit and would otherwise halve it again for the same congestion;
+* near the limit of the last overload answer (within 10 % of it) the limit grows ten times slower: an ODS
+  that throttles above a fixed rate is probed gently where it throttled before, instead of being overrun
+  once per climb (benchmarks/egress_rate_limited.py); past that band growth is normal again.
 
-The limit stays within ``[minimum, maximum]``; ``minimum == maximum`` is a fixed limit. Pure logic with an
-injectable clock (tests drive it without sleeping); :class:`SlotGate` is the asyncio part.
+The limit stays within ``[minimum, maximum]``; ``minimum == maximum`` is a fixed limit. With a rate ``pacer``
+(:mod:`streams.edfi.pacing`, which a 429 sets) the limit is never below the writes in flight that the
+pacer's rate needs: a latency cut cannot starve the rate the ODS has said it takes. Pure logic with an injectable clock
+(tests drive it without sleeping); :class:`SlotGate` is the asyncio part.
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from streams.edfi.pacing import RatePacer
 
 # Answers that mean "slow down": throttled, unavailable, the gateway gave up waiting, or no answer at all
 # (0: timeout or connection failure). A 500 is an error of the request's own, not of load.
@@ -30,7 +39,8 @@ OVERLOAD_STATUSES = frozenset({0, 429, 503, 504})
 class AdaptiveLimit:
     def __init__(self, initial: int, minimum: int, maximum: int, *, clock: Callable[[], float] = time.monotonic,
                  latency_tolerance: float = 2.0, min_queueing_seconds: float = 0.005,
-                 baseline_period_seconds: float = 30.0, on_decrease: Callable[[], None] | None = None) -> None:
+                 baseline_period_seconds: float = 30.0, on_decrease: Callable[[], None] | None = None,
+                 pacer: RatePacer | None = None) -> None:
         if not 1 <= minimum <= maximum:
             raise ValueError(f"need 1 <= minimum ({minimum}) <= maximum ({maximum})")
         self.minimum, self.maximum = minimum, maximum
@@ -49,10 +59,14 @@ class AdaptiveLimit:
         self._hold_until = float("-inf")
         self.decreases = 0
         self._on_decrease = on_decrease or (lambda: None)
+        self._overloaded_at: float | None = None  # the limit when the last overload answer came
+        self.pacer = pacer
 
     @property
     def current(self) -> int:
-        return int(self._limit)
+        if self.pacer is None:
+            return int(self._limit)
+        return max(int(self._limit), min(self.maximum, self.pacer.slots_needed()))
 
     @property
     def baseline(self) -> float | None:
@@ -62,7 +76,9 @@ class AdaptiveLimit:
     def observe(self, status: int, seconds: float) -> None:
         """One answered (or failed, ``status`` 0) request to the ODS and how long it took."""
         if status in OVERLOAD_STATUSES:
-            self._decrease(0.5)
+            before = self._limit
+            if self._decrease(0.5):
+                self._overloaded_at = before
             return
         self._record_latency(seconds)
         baseline = self.baseline
@@ -71,7 +87,13 @@ class AdaptiveLimit:
         if queueing > self._min_queueing and self._smoothed > baseline * self._tolerance:
             self._decrease(0.9)
         else:
-            self._limit = min(self.maximum, self._limit + 1.0 / self._limit)
+            step = 1.0 / self._limit
+            if self._overloaded_at is not None:
+                if self._limit > self._overloaded_at * 1.1:
+                    self._overloaded_at = None  # probed well past it: the ODS takes more now
+                elif self._limit >= self._overloaded_at * 0.9:
+                    step /= 10
+            self._limit = min(self.maximum, self._limit + step)
 
     def _record_latency(self, seconds: float) -> None:
         now = self._clock()
@@ -81,15 +103,16 @@ class AdaptiveLimit:
             self._period_min = seconds
         self._smoothed = seconds if self._smoothed is None else self._smoothed + 0.1 * (seconds - self._smoothed)
 
-    def _decrease(self, factor: float) -> None:
+    def _decrease(self, factor: float) -> bool:
         now = self._clock()
         lowered = max(float(self.minimum), self._limit * factor)
         if now < self._hold_until or lowered == self._limit:
-            return
+            return False
         self._limit = lowered
         self._hold_until = now + max(self._smoothed or 0.0, 0.05)
         self.decreases += 1
         self._on_decrease()
+        return True
 
 
 class SlotGate:

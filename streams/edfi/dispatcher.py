@@ -9,6 +9,8 @@
   back while it waits but still blocks later writes of the same record, so order holds.
 * The API being down never loses or reorders a write: a retryable failure that outlives the client's
   retries keeps the chain blocked and is retried with backoff until it succeeds.
+* Credentials refused, or every write forbidden: the :class:`streams.edfi.auth_pause.AuthGate` pauses; the
+  writes wait (slot given back, chain blocked) instead of being dead-lettered, and resume together.
 * :meth:`committable` gives, per partition, the highest offset such that every command at or below it is
   acknowledged, unchanged or dead-lettered: a crash at any moment loses nothing, and a replay is an
   idempotent upsert.
@@ -22,12 +24,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from streams.edfi.auth_pause import AuthGate, PauseReason
 from streams.edfi.concurrency import AdaptiveLimit, SlotGate
 from streams.edfi.retry import RetryPolicy
 from streams.edfi.sender import SendResult, WriteSender
 from streams.errors import RetryableError
 from streams.writes import WriteCommand
 
+AUTH_OUTCOMES = frozenset({"credentials_refused", "unauthorized", "forbidden", "forbidden_record"})
 DeadLetterHook = Callable[[WriteCommand, SendResult], Awaitable[None]]
 ResultHook = Callable[[WriteCommand, SendResult], None]
 
@@ -38,7 +42,8 @@ class EgressDispatcher:
     def __init__(self, sender: WriteSender, max_in_flight: int = 16, park_horizon_seconds: float = 3600.0,
                  park_retry_seconds: float = 30.0, on_dead_letter: DeadLetterHook | None = None,
                  on_result: ResultHook | None = None, clock: Callable[[], float] = time.monotonic,
-                 outage_policy: RetryPolicy | None = None, limit: AdaptiveLimit | None = None) -> None:
+                 outage_policy: RetryPolicy | None = None, limit: AdaptiveLimit | None = None,
+                 gate: AuthGate | None = None) -> None:
         self.sender = sender
         self.limit = limit or AdaptiveLimit(max_in_flight, max_in_flight, max_in_flight)
         self.park_horizon = park_horizon_seconds
@@ -47,6 +52,7 @@ class EgressDispatcher:
         self._on_result = on_result or (lambda cmd, result: None)
         self._clock = clock
         self._outage = outage_policy or RetryPolicy(max_retries=1_000_000, base_seconds=0.5, max_seconds=30.0)
+        self.gate = gate or AuthGate()
         self._slots = SlotGate(lambda: self.limit.current)
         self._chains: dict[str, asyncio.Task[None]] = {}
         self._pending: dict[int, set[int]] = {}
@@ -68,15 +74,20 @@ class EgressDispatcher:
     async def _run(self, cmd: WriteCommand, position: tuple[int, int], previous: asyncio.Task[None] | None
                    ) -> None:
         holding = True
+        cancelled = False
         try:
             if previous is not None:
                 await asyncio.gather(previous, return_exceptions=True)
             result, holding = await self._deliver(cmd)
             self.results[result.outcome] = self.results.get(result.outcome, 0) + 1
             self._on_result(cmd, result)
+        except asyncio.CancelledError:
+            cancelled = True  # cut off (shutdown): not done, so its offset must never become committable
+            raise
         finally:
             self.in_flight -= 1
-            self._pending[position[0]].discard(position[1])
+            if not cancelled:
+                self._pending[position[0]].discard(position[1])
             if holding:
                 self._slots.release()
             if self._chains.get(cmd.key) is asyncio.current_task():
@@ -88,9 +99,15 @@ class EgressDispatcher:
         outage_attempt = 0
         holding = True
         while True:
+            if self.gate.paused:
+                if holding:
+                    self._slots.release()
+                    holding = False
+                await self.gate.wait_turn()
             if not holding:
                 await self._slots.acquire()
                 holding = True
+            successes_before = self.gate.successes
             try:
                 result = await self.sender.send(cmd)
             except RetryableError as exc:
@@ -105,6 +122,15 @@ class EgressDispatcher:
                 outage_attempt += 1
                 await asyncio.sleep(self._outage.delay(outage_attempt))
                 continue
+            if result.outcome in AUTH_OUTCOMES:
+                if holding:
+                    self._slots.release()  # a held write gives its slot back, as a parked one does
+                    holding = False
+                if await self._held_for_auth(cmd, result, successes_before):
+                    continue
+                result.outcome = "dead_letter"  # a 403 for this record only
+            elif result.outcome != "dead_letter":
+                self.gate.record_success()
             if result.outcome == "parked":
                 now = self._clock()
                 first_parked = first_parked if first_parked is not None else now
@@ -122,6 +148,20 @@ class EgressDispatcher:
             if result.outcome == "dead_letter" and self._on_dead_letter is not None:
                 await self._on_dead_letter(cmd, result)
             return result, holding
+
+    async def _held_for_auth(self, cmd: WriteCommand, result: SendResult, successes_before: int) -> bool:
+        """An authentication or authorization answer: True to hold the write and send it again once the gate
+        lets it (paused), False for a 403 that concerns this record only (dead-lettered)."""
+        detail = result.error.summary() if result.error else ""
+        if result.outcome == "forbidden_record":
+            self.gate.record_forbidden(cmd.key, detail)
+            if not self.gate.paused:
+                return await self.gate.judge_forbidden(successes_before) == "paused"
+            return True
+        reason: PauseReason = "forbidden" if result.outcome == "forbidden" else (
+            "credentials_refused" if result.outcome == "credentials_refused" else "unauthorized")
+        self.gate.pause(reason, detail)
+        return True
 
     def committable(self) -> dict[int, int]:
         out = {}

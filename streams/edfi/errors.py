@@ -4,8 +4,12 @@
   connection errors. Retried with backoff; never dead-lettered while retryable.
 * :class:`UnresolvedReference` (a :class:`streams.errors.RejectedError`): 409 unresolved-reference, the
   student or assessment is not in the ODS yet: the write is parked and tried again later.
-* :class:`AuthenticationError` (rejected): the credentials are refused (401 from /oauth/token, or 401 on a
-  fresh token).
+* :class:`AuthenticationError` (rejected): the credentials are refused (:class:`CredentialsRefused`: 400/401/403
+  from /oauth/token), or a fresh token is refused (401 on a data request after one re-authentication). The
+  egress pauses on these instead of dead-lettering (streams/edfi/auth_pause.py).
+* 403: :func:`forbids_every_write` tells a claim-set or namespace refusal (every write of the resource fails
+  alike: the egress pauses) from a refusal of one record (relationship-based: a school outside the client's
+  education organizations), which is per record.
 * :class:`streams.errors.RejectedError`: any other 4xx; dead-lettered with the parsed :class:`EdfiError`.
 """
 
@@ -13,11 +17,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from streams.errors import RejectedError, RetryableError
+
+if TYPE_CHECKING:
+    from streams.edfi.direct import Answer
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -78,13 +85,26 @@ class AuthenticationError(EdfiRejected):
     """The Ed-Fi API does not accept our credentials or token."""
 
 
+class CredentialsRefused(AuthenticationError):
+    """The OAuth token endpoint refused the client id/secret."""
+
+
+# 403 problem types that depend on the client's claim set or namespace, not on the record
+# (shared/edfi-reference/API-BEHAVIOUR.md 2.7.5): every write of the resource is refused alike.
+FORBIDS_EVERY_WRITE = ("access-denied:action", "access-denied:resource", "namespace-mismatch", "incorrect-usage")
+
+
+def forbids_every_write(error: EdfiError) -> bool:
+    return error.status == 403 and (error.type or "").endswith(FORBIDS_EVERY_WRITE)
+
+
 class EdfiRetryable(RetryableError):
     def __init__(self, message: str, retry_after: float | None = None, error: EdfiError | None = None) -> None:
         super().__init__(message, retry_after)
         self.error = error
 
 
-def retry_after_seconds(response: httpx.Response) -> float | None:
+def retry_after_seconds(response: Answer) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
         return None
@@ -94,7 +114,7 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         return None
 
 
-def classify(response: httpx.Response) -> Exception | None:
+def classify(response: Answer) -> Exception | None:
     """None for a success (2xx, 304), else the exception that describes the failure."""
     status = response.status_code
     if status < 300 or status == 304:

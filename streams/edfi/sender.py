@@ -8,9 +8,12 @@
 * DELETE: by id (identity map if it belongs to the same natural key, else GET by natural key); a record
   that is already gone is a success.
 
-Outcomes: acked, unchanged, parked (409: a reference is missing, try later), dead_letter (rejected). A
-retryable failure that outlives the retry policy is raised: the caller waits and tries again, and never
-commits past it.
+Outcomes: acked, unchanged, parked (409: a reference is missing, try later), dead_letter (rejected), and the
+authentication answers the dispatcher pauses on (streams/edfi/auth_pause.py): credentials_refused (the
+token endpoint refuses the client), unauthorized (a fresh token refused), forbidden (a 403 that refuses
+every write: claim set, namespace) and forbidden_record (a plain 403: per record unless every write gets
+one). A retryable failure that outlives the retry policy is raised: the caller waits and tries again, and
+never commits past it.
 """
 
 from __future__ import annotations
@@ -19,11 +22,19 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from streams.edfi.client import EdfiClient
-from streams.edfi.errors import EdfiError, EdfiRejected, UnresolvedReference
+from streams.edfi.errors import (
+    AuthenticationError,
+    CredentialsRefused,
+    EdfiError,
+    EdfiRejected,
+    UnresolvedReference,
+    forbids_every_write,
+)
 from streams.edfi.identity import IdentityEntry, IdentityMap
 from streams.writes import NaturalKey, WriteCommand
 
-SendOutcome = Literal["acked", "unchanged", "parked", "dead_letter"]
+SendOutcome = Literal["acked", "unchanged", "parked", "dead_letter", "credentials_refused", "unauthorized",
+                      "forbidden", "forbidden_record"]
 KEY_CHANGE = "key-change-not-supported"
 
 
@@ -53,7 +64,13 @@ class WriteSender:
             return await self._upsert(cmd)
         except UnresolvedReference as exc:
             return SendResult("parked", exc.status, error=exc.error, request=self._request(cmd))
+        except AuthenticationError as exc:
+            outcome: SendOutcome = "credentials_refused" if isinstance(exc, CredentialsRefused) else "unauthorized"
+            return SendResult(outcome, exc.status, error=exc.error, request=self._request(cmd))
         except EdfiRejected as exc:
+            if exc.status == 403:
+                outcome = "forbidden" if forbids_every_write(exc.error) else "forbidden_record"
+                return SendResult(outcome, exc.status, error=exc.error, request=self._request(cmd))
             return SendResult("dead_letter", exc.status, error=exc.error, request=self._request(cmd))
 
     def _request(self, cmd: WriteCommand) -> dict[str, Any]:

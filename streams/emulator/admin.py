@@ -20,11 +20,12 @@ if TYPE_CHECKING:
     from streams.emulator.core import EdfiEmulator
 
 DATA = "/data/v3/ed-fi/"
-SEEDED = ("students", "schools", "staffs", "assessments", "objectiveassessments")
+SEEDED = ("students", "schools", "staffs", "assessments", "objectiveassessments", "assessmentitems")
 # resource (lower-case) -> name of its link rel, for the stable ids shared with GET links (shape.py)
 RELS = {"students": ("Student", "students"), "schools": ("School", "schools"),
         "staffs": ("Staff", "staffs"), "assessments": ("Assessment", "assessments"),
-        "objectiveassessments": ("ObjectiveAssessment", "objectiveAssessments")}
+        "objectiveassessments": ("ObjectiveAssessment", "objectiveAssessments"),
+        "assessmentitems": ("AssessmentItem", "assessmentItems")}
 
 
 def _listing(emu: EdfiEmulator, resource: str) -> list[dict[str, Any]]:
@@ -37,8 +38,17 @@ def _listing(emu: EdfiEmulator, resource: str) -> list[dict[str, Any]]:
         return [{"staffUniqueId": s} for s in sorted(ref.staff)]
     if resource == "assessments":
         return [{"assessmentIdentifier": a, "namespace": n} for a, n in sorted(ref.assessments)]
+    held = ref.objectives if resource == "objectiveassessments" else ref.items
     return [{"identificationCode": c, "assessmentReference": {"assessmentIdentifier": a, "namespace": n}}
-            for a, c, n in sorted(ref.objectives)]
+            for a, c, n in sorted(held)]
+
+
+def _flat(item: dict[str, Any]) -> dict[str, Any]:
+    """The identity members of a listed item as the seeding POST names them (for its stable id)."""
+    ref = item.get("assessmentReference")
+    if isinstance(ref, dict):
+        return {"identificationCode": item["identificationCode"], **ref}
+    return item
 
 
 def _identity(resource: str, body: Any) -> tuple[str, Any, dict[str, Any]]:
@@ -58,7 +68,7 @@ def _identity(resource: str, body: Any) -> tuple[str, Any, dict[str, Any]]:
     ref = body["assessmentReference"]
     identifier, namespace = str(ref["assessmentIdentifier"]), str(ref["namespace"])
     code = str(body["identificationCode"])
-    return "objective", [identifier, code, namespace], {
+    return "objective" if resource == "objectiveassessments" else "item", [identifier, code, namespace], {
         "identificationCode": code, "assessmentIdentifier": identifier, "namespace": namespace}
 
 
@@ -72,7 +82,7 @@ def _exists(emu: EdfiEmulator, kind: str, value: Any) -> bool:
         return value in ref.staff
     if kind == "assessment":
         return ref.has_assessment(*value)
-    return ref.has_objective(*value)
+    return ref.has_objective(*value) if kind == "objective" else ref.has_item(*value)
 
 
 def _body(raw: bytes, hdrs: dict[str, str]) -> Any | EmulatorResponse:
@@ -92,7 +102,10 @@ def _seed_resource(emu: EdfiEmulator, method: str, resource: str, raw: bytes, pa
         if isinstance(paging, EmulatorResponse):
             return paging
         limit, offset, total = paging
-        items = _listing(emu, resource)
+        rel, path = RELS[resource]
+        etag, modified, _ = emu.preloaded_version
+        items = [{"id": shape.link_for(rel, path, _flat(item))["href"].rsplit("/", 1)[-1], **item,
+                  "_etag": etag, "_lastModifiedDate": modified} for item in _listing(emu, resource)]
         return _json(200, items[offset:offset + limit], {"Total-Count": str(len(items))} if total else None)
     if method != "POST":
         return emu._not_allowed()
@@ -106,7 +119,7 @@ def _seed_resource(emu: EdfiEmulator, method: str, resource: str, raw: bytes, pa
                                             emu.legacy_errors))
     existed = _exists(emu, kind, value)
     if not existed:
-        if kind == "objective" and not emu.reference.has_assessment(value[0], value[2]):
+        if kind in ("objective", "item") and not emu.reference.has_assessment(value[0], value[2]):
             return _json(409, problem(409, "urn:ed-fi:api:data-conflict:unresolved-reference",
                                       "The referenced 'Assessment' item does not exist.", legacy=emu.legacy_errors))
         emu._remember(kind, value)
@@ -115,11 +128,8 @@ def _seed_resource(emu: EdfiEmulator, method: str, resource: str, raw: bytes, pa
     return EmulatorResponse(200 if existed else 201, {"Location": f"{emu.base_url.rstrip('/')}/data/v3{href}"})
 
 
-def _seed_descriptor(emu: EdfiEmulator, resource: str, raw: bytes, hdrs: dict[str, str]) -> EmulatorResponse:
-    """POST ``/<x>Descriptors`` {namespace, codeValue, shortDescription}: 201 new, 200 existing."""
-    body = _body(raw, hdrs)
-    if isinstance(body, EmulatorResponse):
-        return body
+def descriptor_errors(body: Any, legacy: bool) -> EmulatorResponse | None:
+    """A descriptor POST body needs ``namespace``, ``codeValue`` and ``shortDescription`` (400 otherwise)."""
     errors: dict[str, list[str]] = {}
     for member, limit in (("namespace", 255), ("codeValue", 50), ("shortDescription", 75)):
         value = body.get(member) if isinstance(body, dict) else None
@@ -127,15 +137,7 @@ def _seed_descriptor(emu: EdfiEmulator, resource: str, raw: bytes, hdrs: dict[st
             errors[f"$.{member}"] = [f"{member[0].upper()}{member[1:]} is required."]
         elif len(value) > limit:
             errors[f"$.{member}"] = [f"{member[0].upper()}{member[1:]} must be at most {limit} characters in length."]
-    if errors:
-        return _json(400, validation_failed(errors, emu.legacy_errors))
-    name = resource[0].upper() + resource[1:-1]           # accommodationDescriptors -> AccommodationDescriptor
-    uri = f"{body['namespace']}#{body['codeValue']}"
-    existed = emu.reference.has_descriptor(name, uri)
-    if not existed:
-        emu.add_descriptor(name, uri)
-    href = shape.link_for(name, resource, {"namespace": body["namespace"], "codeValue": body["codeValue"]})["href"]
-    return EmulatorResponse(200 if existed else 201, {"Location": f"{emu.base_url.rstrip('/')}/data/v3{href}"})
+    return _json(400, validation_failed(errors, legacy)) if errors else None
 
 
 # -- admin --------------------------------------------------------------------------------------------

@@ -7,37 +7,29 @@ behaviour cites its section of /shared/edfi-reference/API-BEHAVIOUR.md in docs/e
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from streams.emulator import admin, metadata, oauth, queries, shape, write_checks
-from streams.emulator.faults import FaultInjector, FaultSettings
+from streams.emulator import admin, authorization, descriptors, faults, metadata, oauth, queries, shape, write_checks
+from streams.emulator.faults import DroppedConnection, FaultInjector, FaultSettings, RequestTimeout
 from streams.emulator.problems import problem, validation_failed
 from streams.emulator.reference import OdsReference
 from streams.emulator.responses import EmulatorResponse, _json
 from streams.emulator.storage import SqliteStore
 
 log = logging.getLogger(__name__)
+__all__ = ["DroppedConnection", "EdfiEmulator", "RequestTimeout", "StoredRecord", "natural_key"]
 DATA = "/data/v3/ed-fi/"
 # ODS ApiSettings.OdsCorrelationIdHttpHeaderName as shipped (API-BEHAVIOUR.md 2.7): echoed in problem details
 CORRELATION_HEADER = "correlation-id"
 RESOURCE = "studentassessments"
-
-
-class DroppedConnection(Exception):
-    """Fault: the connection is closed without a response."""
-
-
-class RequestTimeout(Exception):
-    """Fault: the server does not answer within the client's timeout."""
 
 
 @dataclass
@@ -47,12 +39,17 @@ class StoredRecord:
     etag: str
     last_modified: str
     change_version: int
+    _shaped: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def natural_key(self) -> tuple[str, str, str, str]:
         return natural_key(self.body)
 
-    def representation(self, ods_shape: bool = False) -> dict[str, Any]:
-        body = shape.with_links_and_empty_collections(self.body) if ods_shape else self.body
+    def representation(self, ods_shape: bool = True) -> dict[str, Any]:
+        """What GET answers (a new top-level dict; the nested values are shared: do not change them). A
+        stored body never changes (a write stores a new record), so its read shape is computed once."""
+        if ods_shape and self._shaped is None:
+            self._shaped = shape.with_links_and_empty_collections(self.body)
+        body = self._shaped if ods_shape and self._shaped is not None else self.body
         return {"id": self.id, **body, "_etag": self.etag, "_lastModifiedDate": self.last_modified}
 
 
@@ -71,9 +68,11 @@ def natural_key(body: Mapping[str, Any]) -> tuple[str, str, str, str]:
 class EdfiEmulator:
     def __init__(self, *, reference: OdsReference | None = None, db_path: str | Path | None = None,
                  faults: FaultSettings | None = None, token_ttl_seconds: int = 1800, token_cap: bool = True,
-                 legacy_errors: bool = False, base_url: str = "", ods_read_shape: bool = False) -> None:
-        """``ods_read_shape``: GET answers carry ``link`` in references and every collection (``[]`` when
-        empty), as the ODS does (API-BEHAVIOUR.md 1.7); off by default, reads return what was stored."""
+                 legacy_errors: bool = False, base_url: str = "", ods_read_shape: bool = True) -> None:
+        """``ods_read_shape`` (on by default): GET answers carry ``link`` in references and every collection
+        (``[]`` when empty), as the ODS does (API-BEHAVIOUR.md 1.7); off, they omit both (the echo shape of
+        emulator versions before 0.2). Dates, date-times and descriptors are stored as the ODS reads them
+        back either way."""
         self.reference = reference or OdsReference.kansas()
         self.faults = FaultInjector(faults)
         self.token_ttl_seconds = token_ttl_seconds
@@ -82,7 +81,12 @@ class EdfiEmulator:
         self.base_url = base_url
         self.ods_read_shape = ods_read_shape
         self.clients: dict[str, str] = {}
+        self.client_education_organizations: dict[str, frozenset[int]] = {}
         self.tokens: dict[str, tuple[str, float]] = {}
+        self.token_scopes: dict[str, int] = {}
+        # _etag, _lastModifiedDate and change version of what the ODS held before the first request
+        self.preloaded_version = (str(time.time_ns()), self.now_text(), 0)
+        self.descriptor_versions: dict[str, tuple[str, str, int]] = {}   # lower-cased URI -> version
         self.records_by_id: dict[str, StoredRecord] = {}
         self.by_key: dict[tuple[str, str, str, str], str] = {}
         self.deletes: list[dict[str, Any]] = []
@@ -95,8 +99,18 @@ class EdfiEmulator:
             self._load(self._store)
 
     # -- seeding ------------------------------------------------------------------------------------------
-    def add_client(self, key: str, secret: str) -> None:
+    def add_client(self, key: str, secret: str, education_organization_ids: Sequence[int] | None = None) -> None:
+        """``education_organization_ids``: the schools the client's claim set covers (403 for others,
+        :mod:`.authorization`); None: every school."""
         self.clients[key] = secret
+        if education_organization_ids is None:
+            self.client_education_organizations.pop(key, None)
+        else:
+            self.client_education_organizations[key] = frozenset(int(e) for e in education_organization_ids)
+
+    @staticmethod
+    def now_text() -> str:
+        return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
     def add_student(self, student_unique_id: str) -> None:
         self._remember("student", student_unique_id)
@@ -114,6 +128,9 @@ class EdfiEmulator:
 
     def add_objective_assessment(self, identifier: str, identification_code: str, namespace: str) -> None:
         self._remember("objective", [identifier, identification_code, namespace])
+
+    def add_assessment_item(self, identifier: str, identification_code: str, namespace: str) -> None:
+        self._remember("item", [identifier, identification_code, namespace])
 
     def add_descriptor(self, name: str, uri: str) -> None:
         """``name`` like ``PerformanceLevelDescriptor``; ``uri`` = ``namespace#codeValue``."""
@@ -165,30 +182,9 @@ class EdfiEmulator:
             response = admin._admin(self, method, lowered, body)
         else:
             if lowered.startswith(("/data/", "/oauth/", "/changequeries/")):
-                fault = self.faults.draw()
-                delay = self.faults.latency()
-                if delay:
-                    await asyncio.sleep(delay)
-                if fault == "drop":
-                    self._count(method, path, 0)
-                    raise DroppedConnection(path)
-                if fault == "timeout":
-                    self._count(method, path, 0)
-                    raise RequestTimeout(path)
-                if fault == "error":
-                    status = self.faults.error_status()
-                    response = _json(status, problem(status, "urn:ed-fi:api:system",
-                                                     "An unexpected problem has occurred.",
-                                                     legacy=self.legacy_errors))
-                    self._count(method, path, status)
-                    return response
-                if fault == "throttle":
-                    retry = self.faults.settings.retry_after_seconds
-                    response = _json(429, problem(429, "urn:ed-fi:api:too-many-requests",
-                                                  "Too many requests.", legacy=self.legacy_errors),
-                                     {"Retry-After": str(max(0, round(retry)) if retry >= 1 else retry)})
-                    self._count(method, path, 429)
-                    return response
+                faulted = await faults.inject(self, method, path)
+                if faulted is not None:
+                    return faulted
             try:
                 response = self._route(method, path, lowered, hdrs, params, body)
             except Exception:  # an emulator bug answers as the ODS does for any unhandled error
@@ -196,7 +192,8 @@ class EdfiEmulator:
                 response = _json(500, problem(500, "urn:ed-fi:api:system", "An unexpected problem has occurred.",
                                               legacy=self.legacy_errors))
         self._count(method, path, response.status)
-        correlation = hdrs.get(CORRELATION_HEADER)
+        # the header wins over the ``correlationId`` query parameter (ODS Postman "CorrelationId Usage")
+        correlation = hdrs.get(CORRELATION_HEADER) or params.get("correlationid")
         if correlation and response.status >= 400 and b'"correlationId"' in response.body:
             problem_body = json.loads(response.body)
             problem_body["correlationId"] = correlation
@@ -211,7 +208,7 @@ class EdfiEmulator:
     def _route(self, method: str, path: str, lowered: str, hdrs: dict[str, str], params: dict[str, str],
                body: bytes) -> EmulatorResponse:
         if lowered in ("/", ""):
-            return _json(200, self._discovery())
+            return _json(200, metadata.discovery(self.base_url))
         if lowered.rstrip("/") == "/oauth/token":
             return oauth._token(self, method, hdrs, body) if method == "POST" else self._not_allowed()
         if lowered.startswith("/metadata"):
@@ -231,47 +228,15 @@ class EdfiEmulator:
             return self._student_assessments(method, rest, hdrs, params, body)
         if resource in admin.SEEDED and not rest:
             return admin._seed_resource(self, method, resource, body, params, hdrs)
-        if resource.endswith("descriptors") and not rest:
-            if method == "POST":
-                return admin._seed_descriptor(self, parts[0], body, hdrs)
-            return self._descriptor_values(resource, params) if method == "GET" else self._not_allowed()
+        if resource.endswith("descriptors"):
+            return descriptors.route(self, method, parts[0], rest, hdrs, params, body)
         return _json(404, problem(404, "urn:ed-fi:api:not-found", "The specified data could not be found.",
                                   legacy=self.legacy_errors))
 
-    # -- discovery and OAuth ------------------------------------------------------------------------------
-    def _discovery(self) -> dict[str, Any]:
-        base = self.base_url.rstrip("/")
-        return {
-            "version": "7.3", "applicationName": "Ed-Fi Alliance ODS/API (edfi-stream emulator)",
-            "informationalVersion": "7.3", "suite": "3", "build": "7.3.0.0",
-            "dataModels": [{"name": "Ed-Fi", "version": "5.2.0", "informationalVersion": "5.2.0"}],
-            "urls": {
-                "dependencies": f"{base}/metadata/data/v3/dependencies",
-                "openApiMetadata": f"{base}/metadata/",
-                "oauth": f"{base}/oauth/token",
-                "dataManagementApi": f"{base}/data/v3/",
-                "xsdMetadata": f"{base}/metadata/xsd",
-                "changeQueries": f"{base}/changeQueries/v1/",
-                "composites": f"{base}/composites/v1/",
-                "identity": f"{base}/identity/v2/",
-            },
-        }
-
+    # -- metadata and descriptors ------------------------------------------------------------------------
     def _metadata(self, lowered: str) -> EmulatorResponse:
         status, body = metadata.serve(self.reference, self.base_url, lowered)
         return _json(status, body)
-
-    def _descriptor_values(self, resource: str, params: dict[str, str]) -> EmulatorResponse:
-        paging = queries._paging(self, params)
-        if isinstance(paging, EmulatorResponse):
-            return paging
-        limit, offset, total = paging
-        page = metadata.serve_values(self.reference, resource, offset, limit)
-        if page is None:
-            return _json(404, problem(404, "urn:ed-fi:api:not-found", "The specified data could not be found.",
-                                      legacy=self.legacy_errors))
-        items, count = page
-        return _json(200, items, {"Total-Count": str(count)} if total else None)
 
     def _not_allowed(self, message: str = "The request construction was invalid.") -> EmulatorResponse:
         return _json(405, problem(405, "urn:ed-fi:api:method-not-allowed", "The request construction was invalid.",
@@ -288,47 +253,65 @@ class EdfiEmulator:
         if len(rest) > 1:
             return _json(404, problem(404, "urn:ed-fi:api:not-found", "The specified data could not be found.",
                                       legacy=self.legacy_errors))
+        allowed = oauth.education_organizations(self, hdrs)
         if item is not None:
             # ODS ids are GUIDs, answered as 32 hex; the dashed form names the same item.
             canonical = _guid(item)
-            if canonical is None and method in ("PUT", "DELETE"):
+            if method == "PUT" and (canonical is None or not body.strip()):
+                # ODS Postman ResponseTests "when_putting_a_resource_with_null_parameters": both at once
+                errors = {} if body.strip() else {"$": ["A non-empty request body is required."]}
+                if canonical is None:
+                    errors["$.id"] = [f"The value '{item}' is not valid."]
+                return _json(400, validation_failed(errors, self.legacy_errors))
+            if canonical is None and method == "DELETE":
                 return _json(400, validation_failed({"$.id": [f"The value '{item}' is not valid."]},
                                                     self.legacy_errors))
             item = canonical or item
+            existing = self.records_by_id.get(item)
+            if method in ("GET", "PUT", "DELETE") and existing is not None:
+                refused = authorization.denied(allowed, existing.body, self.legacy_errors)
+                if refused is not None:
+                    return refused
         if method == "GET":
-            return queries._get_one(self, item, hdrs) if item else queries._get_many(self, params)
+            return queries._get_one(self, item, hdrs) if item else queries._get_many(self, params, allowed)
         if method == "POST":
             if item:
                 return self._not_allowed('Resource items can only be updated using PUT. To "upsert" an item in '
                                          'the resource collection using POST, remove the "id" from the route.')
-            return self._write(None, hdrs, body)
+            return self._write(None, hdrs, body, allowed)
         if method == "PUT":
             if not item:
                 return self._not_allowed('Resource collections cannot be replaced. To "upsert" an item in the '
                                          'collection, use POST. To update a specific item, use PUT and include '
                                          'the "id" in the route.')
-            return self._write(item, hdrs, body)
+            return self._write(item, hdrs, body, allowed)
         if method == "DELETE":
             if not item:
                 return self._not_allowed('Resource collections cannot be deleted. To delete a specific item, use '
                                          'DELETE and include the "id" in the route.')
             return self._delete(item, hdrs)
-        return self._not_allowed()
+        return self._not_allowed(f"The endpoint of the request does not support the '{method}' method.")
 
-    def _write(self, item: str | None, hdrs: dict[str, str], raw: bytes) -> EmulatorResponse:
+    def _write(self, item: str | None, hdrs: dict[str, str], raw: bytes,
+               allowed: frozenset[int] | None = None) -> EmulatorResponse:
         checked = write_checks.check_body(raw, hdrs.get("content-type", ""), item is None, self.reference,
-                                          self.legacy_errors)
+                                          self.legacy_errors,
+                                          lambda body: authorization.denied(allowed, body, self.legacy_errors))
         if isinstance(checked, EmulatorResponse):
             return checked
         clean, ext = checked
         if ext:
             clean["_ext"] = {"ksde": ext}
+        shape.publish_descriptors(clean, self.reference)
         key = natural_key(clean)
         if item is not None:
             return self._put(item, key, clean, hdrs)
         existing_id = self.by_key.get(key)
         if existing_id is not None:
             rec = self.records_by_id[existing_id]
+            refused = authorization.denied(allowed, rec.body, self.legacy_errors)   # an update of theirs
+            if refused is not None:
+                return refused
             if not self._if_match(hdrs, rec):
                 return self._lock_failed()
             created = False
@@ -359,9 +342,8 @@ class EdfiEmulator:
 
     def _save(self, rid: str, body: dict[str, Any]) -> StoredRecord:
         self.change_version += 1
-        now = dt.datetime.now(dt.UTC)
         etag = str(time.time_ns())
-        rec = StoredRecord(rid, body, etag, now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), self.change_version)
+        rec = StoredRecord(rid, body, etag, self.now_text(), self.change_version)
         self.records_by_id[rid] = rec
         self.by_key[rec.natural_key()] = rid
         if self._store is not None:

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from streams.emulator.problems import problem
+from streams.emulator.responses import EmulatorResponse, _json
+
+if TYPE_CHECKING:
+    from streams.emulator.core import EdfiEmulator
+
+
+class DroppedConnection(Exception):
+    """Fault: the connection is closed without a response."""
+
+
+class RequestTimeout(Exception):
+    """Fault: the server does not answer within the client's timeout."""
 
 
 @dataclass
@@ -63,3 +78,32 @@ class FaultInjector:
 
     def error_status(self) -> int:
         return 503 if self._random.random() < 0.5 else 500
+
+
+async def inject(emu: EdfiEmulator, method: str, path: str) -> EmulatorResponse | None:
+    """The injected fault of this request (faults.py): raised, answered, or None (latency only)."""
+    fault = emu.faults.draw()
+    delay = emu.faults.latency()
+    if delay:
+        await asyncio.sleep(delay)
+    if fault == "drop":
+        emu._count(method, path, 0)
+        raise DroppedConnection(path)
+    if fault == "timeout":
+        emu._count(method, path, 0)
+        raise RequestTimeout(path)
+    if fault == "error":
+        status = emu.faults.error_status()
+        response = _json(status, problem(status, "urn:ed-fi:api:system",
+                                         "An unexpected problem has occurred.",
+                                         legacy=emu.legacy_errors))
+        emu._count(method, path, status)
+        return response
+    if fault == "throttle":
+        retry = emu.faults.settings.retry_after_seconds
+        response = _json(429, problem(429, "urn:ed-fi:api:too-many-requests",
+                                      "Too many requests.", legacy=emu.legacy_errors),
+                         {"Retry-After": str(max(0, round(retry)) if retry >= 1 else retry)})
+        emu._count(method, path, 429)
+        return response
+    return None

@@ -25,7 +25,7 @@ from streams.emulator.reference import OdsReference
 
 # Dependency order of what the emulator stores (API-BEHAVIOUR.md 1.9); descriptors come first in an ODS.
 RESOURCES: tuple[str, ...] = ("schools", "students", "staffs", "assessments", "objectiveAssessments",
-                              "studentAssessments")
+                              "assessmentItems", "studentAssessments")
 # The identity of each seeded resource (name, type): enough for a loader to resolve references.
 SEEDED_IDENTITY: dict[str, tuple[str, dict[str, Any]]] = {
     "schools": ("edFi_school", {"schoolId": {"type": "integer", "format": "int64"}}),
@@ -39,6 +39,7 @@ SEEDED_IDENTITY: dict[str, tuple[str, dict[str, Any]]] = {
                                 "properties": {"assessmentIdentifier": {"type": "string", "maxLength": 60},
                                                "namespace": {"type": "string", "maxLength": 255}}}}),
 }
+SEEDED_IDENTITY["assessmentItems"] = ("edFi_assessmentItem", SEEDED_IDENTITY["objectiveAssessments"][1])
 PAGING_PARAMETERS: list[dict[str, Any]] = [
     {"name": "offset", "in": "query", "schema": {"type": "integer", "format": "int32"}},
     {"name": "limit", "in": "query", "schema": {"type": "integer", "format": "int32", "maximum": 500}},
@@ -46,12 +47,36 @@ PAGING_PARAMETERS: list[dict[str, Any]] = [
 ]
 
 
+def discovery(base_url: str) -> dict[str, Any]:
+    """``GET /``: the ODS's VersionController answer (``ApiVersionConstants``: application name, version
+    7.3, informational version 7.3.2, suite 3; ``VersionControllerTests`` requires the ``urls`` listed)."""
+    base = base_url.rstrip("/")
+    return {
+        "version": "7.3", "applicationName": "Ed-Fi Alliance ODS/API", "informationalVersion": "7.3.2",
+        "suite": "3", "build": "7.3.0.0",
+        "dataModels": [{"name": "Ed-Fi", "version": "5.2.0", "informationalVersion": "5.2.0"}],
+        "urls": {
+            "dependencies": f"{base}/metadata/data/v3/dependencies",
+            "openApiMetadata": f"{base}/metadata/",
+            "oauth": f"{base}/oauth/token",
+            "dataManagementApi": f"{base}/data/v3/",
+            "xsdMetadata": f"{base}/metadata/xsd",
+            "changeQueries": f"{base}/changeQueries/v1/",
+            "composites": f"{base}/composites/v1/",
+            "identity": f"{base}/identity/v2/",
+        },
+    }
+
+
 def index(base_url: str) -> list[dict[str, str]]:
     """``GET /metadata/``: where the OpenAPI documents are (the ODS shape)."""
     base = base_url.rstrip("/")
-    return [{"name": "Resources", "endpointUri": f"{base}/metadata/data/v3/resources/swagger.json", "prefix": ""},
+    return [{"name": "Enrollment", "endpointUri": f"{base}/metadata/composites/v1/ed-fi/enrollment/swagger.json",
+             "prefix": "Composites"},
+            {"name": "Identity", "endpointUri": f"{base}/metadata/identity/v2/swagger.json", "prefix": "Other"},
             {"name": "Descriptors", "endpointUri": f"{base}/metadata/data/v3/descriptors/swagger.json",
-             "prefix": ""}]
+             "prefix": ""},
+            {"name": "Resources", "endpointUri": f"{base}/metadata/data/v3/resources/swagger.json", "prefix": ""}]
 
 
 def descriptor_resource(name: str) -> str:
@@ -59,13 +84,43 @@ def descriptor_resource(name: str) -> str:
     return name[0].lower() + name[1:] + "s"
 
 
+@cache
+def ods_dependencies() -> tuple[dict[str, Any], ...]:
+    """What an ODS/API 7.3 on DS 5.2 answers on ``/metadata/data/v3/dependencies`` (its approved file)."""
+    text = resources.files("streams.emulator").joinpath("data/dependencies-ds-5.2.approved.json").read_text(
+        encoding="utf-8-sig")
+    return tuple(json.loads(text))
+
+
+@cache
+def _ed_fi_descriptor_resources() -> frozenset[str]:
+    """Lower-cased names of every descriptor resource of Data Standard 5.2."""
+    return frozenset(d["resource"].rsplit("/", 1)[-1].lower() for d in ods_dependencies()
+                     if d["resource"].endswith("Descriptors"))
+
+
+def descriptor_name(resource: str, reference: OdsReference) -> str | None:
+    """``performanceLevelDescriptors`` -> ``PerformanceLevelDescriptor`` when the emulated ODS has such a
+    descriptor resource (a Data Standard descriptor, or one loaded, such as Kansas's), else None."""
+    lowered = resource.lower()
+    for name in reference.descriptors:
+        if descriptor_resource(name).lower() == lowered:
+            return name
+    if lowered in _ed_fi_descriptor_resources():
+        return resource[0].upper() + resource[1:-1]
+    return None
+
+
 def dependencies(reference: OdsReference) -> list[dict[str, Any]]:
-    """``GET /metadata/data/v3/dependencies``: descriptors (order 1), then the resources in order."""
-    out = [{"resource": f"/ed-fi/{descriptor_resource(name)}", "order": 1, "operations": ["Create", "Update"]}
-           for name in sorted(reference.descriptors)]
-    out += [{"resource": f"/ed-fi/{r}", "order": i + 2, "operations": ["Create", "Update"]}
-            for i, r in enumerate(RESOURCES)]
-    return out
+    """``GET /metadata/data/v3/dependencies``: the ODS's entries (order and operations as its approved file
+    gives them) for every resource the emulator serves, and order 1 for descriptors it holds that the Data
+    Standard has not (Kansas's)."""
+    served = {f"/ed-fi/{r}" for r in RESOURCES}
+    out = [dict(d) for d in ods_dependencies() if d["resource"] in served or d["resource"].endswith("Descriptors")]
+    known = {d["resource"].lower() for d in out}
+    out += [{"resource": f"/ed-fi/{descriptor_resource(name)}", "order": 1, "operations": ["Create", "Update"]}
+            for name in sorted(reference.descriptors) if f"/ed-fi/{descriptor_resource(name)}".lower() not in known]
+    return sorted(out, key=lambda d: (d["order"], d["resource"]))
 
 
 @cache
@@ -120,7 +175,7 @@ def resources_swagger(base_url: str) -> dict[str, Any]:
             "id": {"type": "string"},
             **{k: {**v, "x-Ed-Fi-isIdentity": True} for k, v in identity.items()}}}
         query = [k for k, v in identity.items() if v["type"] != "object"]
-        if resource == "objectiveAssessments":
+        if resource in ("objectiveAssessments", "assessmentItems"):
             query += ["assessmentIdentifier", "namespace"]
         paths.update(_operations(resource, schema, query))
     return _document("Resources", paths, schemas, base_url)
@@ -145,20 +200,6 @@ def descriptors_swagger(reference: OdsReference, base_url: str) -> dict[str, Any
     return _document("Descriptors", paths, schemas, base_url)
 
 
-def descriptor_values(reference: OdsReference, resource: str) -> list[dict[str, Any]] | None:
-    """The items of ``/data/v3/ed-fi/<x>Descriptors``, or None when the emulated ODS has no such descriptor."""
-    names = {descriptor_resource(name).lower(): name for name in reference.descriptors}
-    name = names.get(resource.lower())
-    if name is None:
-        return None
-    out = []
-    for number, uri in enumerate(sorted(reference.descriptors[name]), start=1):
-        namespace, _, code = reference.published_uri(uri).partition("#")
-        out.append({f"{name[0].lower()}{name[1:]}Id": number, "id": f"{name}-{number}", "namespace": namespace,
-                    "codeValue": code, "shortDescription": code[:75], "description": code})
-    return out
-
-
 def serve(reference: OdsReference, base_url: str, lowered: str) -> tuple[int, Any]:
     """Route a ``/metadata...`` path (lower-cased): (status, JSON body)."""
     path = lowered.rstrip("/")
@@ -168,15 +209,9 @@ def serve(reference: OdsReference, base_url: str, lowered: str) -> tuple[int, An
         return 200, resources_swagger(base_url)
     if path.endswith("/descriptors/swagger.json"):
         return 200, descriptors_swagger(reference, base_url)
+    if path.endswith(("/enrollment/swagger.json", "/identity/v2/swagger.json")):
+        # listed as the ODS lists them; the emulator serves none of their operations
+        return 200, _document("Enrollment" if "enrollment" in path else "Identity", {}, {}, base_url)
     if path == "/metadata":
         return 200, index(base_url)
     return 404, {"message": "The specified metadata could not be found."}
-
-
-def serve_values(reference: OdsReference, resource: str, offset: int, limit: int
-                 ) -> tuple[list[dict[str, Any]], int] | None:
-    """A page of a descriptor's values and the total, or None for an unknown descriptor."""
-    values = descriptor_values(reference, resource)
-    if values is None:
-        return None
-    return values[offset:offset + limit], len(values)

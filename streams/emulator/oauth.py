@@ -18,38 +18,67 @@ if TYPE_CHECKING:
 TOKEN_CAP = 15
 
 
+def _fields(ctype: str, body: bytes) -> dict[str, str] | None:
+    """The form or JSON fields of a token request, or None when the body cannot be read."""
+    try:
+        if "json" in ctype:
+            data = json.loads(body or b"{}") or {}
+            return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else None
+        return {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _basic_credentials(authz: str) -> tuple[str, str] | EmulatorResponse:
+    """The client id and secret of a ``Basic`` header, checked in TokenController's order: not two
+    space-separated parts 400 invalid_request; another scheme 401 invalid_client; no value 400
+    invalid_request; not base64 400 invalid_request; decoded without exactly one colon 400 invalid_client."""
+    parts = authz.split(" ")
+    if len(parts) != 2:
+        return _json(400, {"error": "invalid_request"})
+    if parts[0].lower() != "basic":
+        return _json(401, {"error": "invalid_client"})
+    if not parts[1].strip():
+        return _json(400, {"error": "invalid_request"})
+    try:
+        decoded = base64.b64decode(parts[1], validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return _json(400, {"error": "invalid_request"})
+    pair = decoded.split(":")
+    if len(pair) != 2:
+        return _json(400, {"error": "invalid_client"})
+    return pair[0], pair[1]
+
+
 def _token(emu: EdfiEmulator, method: str, hdrs: dict[str, str], body: bytes) -> EmulatorResponse:
+    """``POST /oauth/token`` as ODS ``TokenController.PostFromJsonAsync`` and
+    ``ClientCredentialsTokenRequestProvider.HandleAsync`` answer it (API-BEHAVIOUR.md 4)."""
     ctype = hdrs.get("content-type", "")
     if not ctype:
         return _json(415, problem(415, UNSUPPORTED_MEDIA_TYPE, "The request construction was invalid."))
-    fields: dict[str, str] = {}
-    try:
-        if "json" in ctype:
-            fields = {k: str(v) for k, v in (json.loads(body or b"{}") or {}).items()}
-        else:
-            fields = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
-    except (ValueError, UnicodeDecodeError):
+    fields = _fields(ctype, body)
+    if fields is None:
         return _json(400, {"error": "invalid_request"})
-    key = secret = None
+    key, secret = fields.get("client_id", ""), fields.get("client_secret", "")
     authz = hdrs.get("authorization")
-    if authz:
-        scheme, _, value = authz.partition(" ")
-        if scheme.lower() != "basic":
-            return _json(401, {"error": "invalid_client"})
-        try:
-            key, _, secret = base64.b64decode(value).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            return _json(400, {"error": "invalid_request"})
-        if "client_id" in fields:
+    if authz is not None:
+        basic = _basic_credentials(authz)
+        if isinstance(basic, EmulatorResponse):
+            return basic
+        if key.strip() or secret.strip():     # credentials in the header and in the body
             return _json(400, {"error": "invalid_client"})
-    else:
-        key, secret = fields.get("client_id"), fields.get("client_secret")
-    if fields.get("grant_type") != "client_credentials":
-        return _json(400, {"error": "unsupported_grant_type"})
-    if not key or not secret:
+        key, secret = basic
+    if not key.strip() or not secret.strip():
         return _json(401, {"error": "invalid_request"})
+    if fields.get("grant_type", "").lower() != "client_credentials":
+        return _json(400, {"error": "unsupported_grant_type"})
     if emu.clients.get(key) != secret:
         return _json(401, {"error": "invalid_client"})
+    scope = fields.get("scope", "").strip() or None
+    if scope is not None:
+        refused = _scope_error(emu, key, scope)
+        if refused is not None:
+            return refused
     now = time.monotonic()
     emu.tokens = {t: (c, exp) for t, (c, exp) in emu.tokens.items() if exp > now}
     if emu.token_cap and sum(1 for c, _ in emu.tokens.values() if c == key) >= TOKEN_CAP:
@@ -60,8 +89,41 @@ def _token(emu: EdfiEmulator, method: str, hdrs: dict[str, str], body: bytes) ->
     token = secrets.token_hex(16)
     ttl = emu.faults.settings.token_ttl_seconds or emu.token_ttl_seconds
     emu.tokens[token] = (key, now + ttl)
+    if scope is not None:
+        emu.token_scopes[token] = int(scope)
     emu.stats["tokens_issued"] = emu.stats.get("tokens_issued", 0) + 1
-    return _json(200, {"access_token": token, "expires_in": int(ttl), "token_type": "bearer"})
+    answer: dict[str, object] = {"access_token": token, "expires_in": int(ttl), "token_type": "bearer"}
+    if scope is not None:
+        answer["scope"] = scope
+    return _json(200, answer)
+
+
+def _scope_error(emu: EdfiEmulator, key: str, scope: str) -> EmulatorResponse | None:
+    """A ``scope`` must be an EducationOrganizationId the client is associated with (400 invalid_scope)."""
+    if not scope.lstrip("-").isdigit():
+        return _json(400, {"error": "invalid_scope", "error_description": (
+            "The supplied 'scope' was not a number (it should be an EducationOrganizationId that is explicitly "
+            "associated with the client).")})
+    allowed = emu.client_education_organizations.get(key)
+    if allowed is not None and int(scope) not in allowed:
+        return _json(400, {"error": "invalid_scope", "error_description": (
+            "The client is not explicitly associated with the EducationOrganizationId specified in the "
+            "requested 'scope'.")})
+    return None
+
+
+def education_organizations(emu: EdfiEmulator, hdrs: dict[str, str]) -> frozenset[int] | None:
+    """The education organizations the caller's (authenticated) token covers; None: every one."""
+    token = hdrs.get("authorization", "").partition(" ")[2].strip()
+    entry = emu.tokens.get(token)
+    if entry is None:
+        return None
+    scope = emu.token_scopes.get(token)
+    allowed = emu.client_education_organizations.get(entry[0])
+    if scope is not None:
+        return frozenset({scope})
+    return allowed
+
 
 def _authenticate(emu: EdfiEmulator, hdrs: dict[str, str]) -> EmulatorResponse | None:
     authz = hdrs.get("authorization")

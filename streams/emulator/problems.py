@@ -14,6 +14,7 @@ TITLES = {
     "urn:ed-fi:api:bad-request:parameter-validation-failed": "Parameter Validation Failed",
     "urn:ed-fi:api:security:authentication": "Authentication Failed",
     "urn:ed-fi:api:security:authentication:too-many-tokens": "Too Many Tokens",
+    "urn:ed-fi:api:security:authorization": "Authorization Denied",
     "urn:ed-fi:api:not-found": "Not Found",
     "urn:ed-fi:api:method-not-allowed": "Method Not Allowed",
     "urn:ed-fi:api:data-conflict:unresolved-reference": "Unresolved Reference",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import uuid
 from typing import TYPE_CHECKING, Any
 
-from streams.emulator.problems import problem
+from streams.emulator import authorization, datetimes
+from streams.emulator.problems import problem, validation_failed
 from streams.emulator.responses import EmulatorResponse, _json
 
 if TYPE_CHECKING:
@@ -73,12 +74,8 @@ def _change_window(emu: EdfiEmulator, params: dict[str, str]) -> tuple[int, int]
 
 
 def _instant(text: str) -> Any:
-    """A date or date-time filter value compared as an instant (zone-less means UTC, as in the ODS)."""
-    try:
-        value = dt.datetime.fromisoformat(text.strip().replace("/", "-"))
-    except ValueError:
-        return text.strip().lower()
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    """A date or date-time filter value compared as an instant, read as the ODS reads it (datetimes.py)."""
+    return datetimes.parse(text) or text.strip().lower()
 
 
 def _value(body: dict[str, Any], name: str) -> Any:
@@ -112,17 +109,25 @@ def _page_and_window(emu: EdfiEmulator, params: dict[str, str]
     return (*paging, *window)
 
 
-def _get_many(emu: EdfiEmulator, params: dict[str, str]) -> EmulatorResponse:
+def _get_many(emu: EdfiEmulator, params: dict[str, str], allowed: frozenset[int] | None = None) -> EmulatorResponse:
+    """``allowed``: the caller's schools; items of other schools are left out silently (DMS
+    StudentAssessmentAuthorization.feature sc. 06.2)."""
     query = _page_and_window(emu, params)
     if isinstance(query, EmulatorResponse):
         return query
     limit, offset, total, low, high = query
     filters = {k: v for k, v in params.items() if k in REFERENCE_FILTERS or k in ROOT_FILTERS or k == "id"}
     if "id" in filters:
-        filters["id"] = filters["id"].replace("-", "")
+        # ODS Postman ResponseTests "When_Given_an_invalid_id_filter_Should_return_400"
+        try:
+            filters["id"] = uuid.UUID(filters["id"].strip()).hex
+        except ValueError:
+            return _json(400, validation_failed({"$.id": [f"The value '{filters['id']}' is not valid for Id."]},
+                                                emu.legacy_errors))
     # stable order (by id) so that offset paging is repeatable (API-BEHAVIOUR.md 2.5)
     out = [rec for rec in sorted(list(emu.records_by_id.values()), key=lambda r: r.id)
-           if low <= rec.change_version <= high and _matches(rec.id, rec.body, filters)]
+           if low <= rec.change_version <= high and _matches(rec.id, rec.body, filters)
+           and authorization.covers(allowed, rec.body)]
     headers = {"Total-Count": str(len(out))} if total else {}
     return _json(200, [emu.representation(r) for r in out[offset:offset + limit]], headers)
 

@@ -79,6 +79,7 @@ def default_descriptors() -> dict[str, tuple[str, ...]]:
 class OdsReference:
     assessments: set[tuple[str, str]] = field(default_factory=set)
     objectives: set[tuple[str, str, str]] = field(default_factory=set)
+    items: set[tuple[str, str, str]] = field(default_factory=set)   # assessment items, as objectives
     descriptors: dict[str, set[str]] = field(default_factory=dict)   # name -> lower-cased URIs
     students: set[str] = field(default_factory=set)
     schools: set[int] = field(default_factory=set)
@@ -117,6 +118,8 @@ class OdsReference:
             self.assessments.add((str(value[0]), str(value[1])))
         elif kind == "objective":
             self.objectives.add((str(value[0]), str(value[1]), str(value[2])))
+        elif kind == "item":
+            self.items.add((str(value[0]), str(value[1]), str(value[2])))
         elif kind == "descriptor":
             self.add_descriptor(str(value[0]), str(value[1]))
         else:
@@ -130,6 +133,10 @@ class OdsReference:
     def has_objective(self, identifier: str, code: str, namespace: str) -> bool:
         return (identifier, code, namespace) in self.objectives or any(
             a == identifier and c == code and n.lower() == namespace.lower() for a, c, n in self.objectives)
+
+    def has_item(self, identifier: str, code: str, namespace: str) -> bool:
+        return (identifier, code, namespace) in self.items or any(
+            a == identifier and c == code and n.lower() == namespace.lower() for a, c, n in self.items)
 
     def add_descriptor(self, name: str, uri: str) -> None:
         self.descriptors.setdefault(name, set()).add(uri.lower())

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,11 +86,13 @@ def serve_forever(emulator: EdfiEmulator, host: str = "127.0.0.1", port: int = D
 
 
 def build_emulator(db_path: str | Path | None = None, clients: Mapping[str, str] | None = None,
-                   seed_sample: bool = False, faults: FaultSettings | None = None, **options: Any) -> EdfiEmulator:
-    """An emulator with its API clients registered and, optionally, the sample district's people loaded."""
+                   seed_sample: bool = False, faults: FaultSettings | None = None,
+                   client_schools: Mapping[str, Sequence[int]] | None = None, **options: Any) -> EdfiEmulator:
+    """An emulator with its API clients registered (``client_schools``: the schools a client's claims cover,
+    authorization.py) and, optionally, the sample district's people loaded."""
     emulator = EdfiEmulator(db_path=db_path, faults=faults, **options)
     for key, secret in (clients or {}).items():
-        emulator.add_client(key, secret)
+        emulator.add_client(key, secret, (client_schools or {}).get(key))
     if seed_sample:
         from streams.sample.district import SAMPLE_EVENTS
         from streams.simulate.seed import seed_emulator
@@ -101,8 +103,9 @@ def build_emulator(db_path: str | Path | None = None, clients: Mapping[str, str]
 
 def run_emulator(host: str = "127.0.0.1", port: int = DEFAULT_PORT, db_path: str | Path | None = None,
                  clients: Mapping[str, str] | None = None, seed_sample: bool = False,
-                 faults: FaultSettings | None = None) -> None:
+                 faults: FaultSettings | None = None,
+                 client_schools: Mapping[str, Sequence[int]] | None = None) -> None:
     """The ``edfi-stream emulator`` verb: build, then serve until stopped. Secrets are never printed."""
-    emulator = build_emulator(db_path, clients, seed_sample, faults)
+    emulator = build_emulator(db_path, clients, seed_sample, faults, client_schools)
     names = ", ".join(repr(k) for k in sorted(clients or {})) or "none"
     serve_forever(emulator, host, port, banner=f"Ed-Fi API emulator on http://{host}:{port} (API clients: {names})")

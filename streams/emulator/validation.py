@@ -8,16 +8,15 @@ equality constraints on nested assessment references; descriptor values that exi
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import json
-import re
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import fastjsonschema
 from jsonschema import Draft7Validator
+
+from streams.emulator import normalizer
 
 IDENTITY_PATHS = (("studentAssessmentIdentifier",), ("assessmentReference", "assessmentIdentifier"),
                   ("assessmentReference", "namespace"), ("studentReference", "studentUniqueId"))
@@ -75,63 +74,18 @@ def strip_unknown(value: Any, node: dict[str, Any] | None = None) -> Any:
     return value
 
 
-INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
-INTEGER_TEXT = re.compile(r"^\s*[-+]?\d+\s*$")
-# What the ODS's JSON reader (Newtonsoft, DateParseHandling.DateTime) accepts for date and date-time
-# members: ISO 8601 with or without a time and zone, and "yyyy/MM/dd" (API-BEHAVIOUR.md 1.7).
-SLASH_DATE = re.compile(r"^\d{4}/\d{1,2}/\d{1,2}$")
+@cache
+def _normalizer() -> normalizer.Rule:
+    return normalizer.Compiler(_schema()["definitions"]).root()
 
 
-def _valid_date(text: str, with_time: bool) -> bool:
-    if SLASH_DATE.match(text):
-        year, month, day = (int(p) for p in text.split("/"))
-        try:
-            dt.date(year, month, day)
-        except ValueError:
-            return False
-        return True
-    try:
-        if with_time:
-            dt.datetime.fromisoformat(text.replace("z", "Z"))
-        else:
-            dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
-def normalize(value: Any, errors: dict[str, list[str]], node: dict[str, Any] | None = None,
-              path: str = "$") -> Any:
+def normalize(value: Any, errors: dict[str, list[str]]) -> Any:
     """Drop unknown members (never stored), coerce numeric and boolean strings as the ODS's JSON reader
-    does (``"schoolYear": "2024"`` is accepted, API-BEHAVIOUR.md 2.1), and report values that the reader
-    cannot convert (bad dates, integers out of their int32/int64 range) into ``errors``."""
-    node = _resolve(node or {"$ref": "#/definitions/edFi_studentAssessment"})
-    kind = node.get("type")
-    if isinstance(value, dict) and kind == "object":
-        props = node.get("properties", {})
-        return {k: normalize(v, errors, props[k], f"{path}.{k}") for k, v in value.items()
-                if k in props and k not in ("link", "_etag", "_lastModifiedDate")}
-    if isinstance(value, list) and kind == "array":
-        return [normalize(v, errors, node.get("items", {}), f"{path}[{i}]") for i, v in enumerate(value)]
-    name = path.rsplit(".", 1)[-1]
-    label = name[:1].upper() + name[1:]
-    if kind == "integer":
-        if isinstance(value, str) and INTEGER_TEXT.match(value):
-            value = int(value)
-        if isinstance(value, int) and not isinstance(value, bool):
-            low, high = INT_RANGES.get(node.get("format", "int64"), INT_RANGES["int64"])
-            if not low <= value <= high:
-                system = "System.Int32" if node.get("format") == "int32" else "System.Int64"
-                errors.setdefault(path, []).append(f"Error converting value {value} to type '{system}'.")
-    elif kind == "number" and isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            value = float(value)
-    elif kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
-        value = value.lower() == "true"
-    elif (kind == "string" and node.get("format") in ("date", "date-time") and isinstance(value, str)
-          and not _valid_date(value.strip(), node["format"] == "date-time")):
-        errors.setdefault(path, []).append(f"The value '{value}' is not valid for {label}.")
-    return value
+    does (``"schoolYear": "2024"`` is accepted, API-BEHAVIOUR.md 2.1), store dates and date-times as the ODS
+    reads them back (:mod:`.datetimes`), and report values that the reader
+    cannot convert (bad dates, integers out of their int32/int64 range) into ``errors``. The schema is
+    compiled once into these rules (:mod:`.normalizer`)."""
+    return _normalizer()(value, errors, "$")
 
 
 def _json_path(path: Any) -> str:
@@ -141,24 +95,33 @@ def _json_path(path: Any) -> str:
     return out
 
 
+def display_name(member: str) -> str:
+    """The ODS names a member in its messages by its property name: ``StudentAssessmentIdentifier``."""
+    return member[:1].upper() + member[1:]
+
+
 def structural_errors(body: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     schema_errors = [] if schema_accepts(body) else _validator().iter_errors(body)
     for err in schema_errors:
+        path = _json_path(err.absolute_path)
         if err.validator == "required":
             missing = err.message.split("'")[1] if "'" in err.message else "value"
-            path = _json_path([*err.absolute_path, missing])
-            errors.setdefault(path, []).append(f"{missing} is required.")
-        elif err.validator == "maxLength":
-            errors.setdefault(_json_path(err.absolute_path), []).append(
-                f"{err.absolute_path[-1] if err.absolute_path else 'value'} must be a string with a maximum "
-                f"length of {err.validator_value}.")
-        elif err.validator == "minLength":
-            errors.setdefault(_json_path(err.absolute_path), []).append(
-                f"{err.absolute_path[-1] if err.absolute_path else 'value'} is required and should not be "
-                "left empty.")
+            errors.setdefault(_json_path([*err.absolute_path, missing]), []).append(
+                f"{display_name(missing)} is required.")
+        elif err.validator in ("maxLength", "minLength"):
+            name = display_name(str(err.absolute_path[-1]) if err.absolute_path else "value")
+            schema = err.schema if isinstance(err.schema, dict) else {}
+            if err.instance == "":
+                message = f"{name} is required and should not be left empty."
+            elif "minLength" in schema:
+                message = (f"{name} must be between {schema['minLength']} and {schema.get('maxLength', '')} "
+                           "characters in length.")
+            else:
+                message = f"{name} must be at most {schema.get('maxLength')} characters in length."
+            errors.setdefault(path, []).append(message)
         else:
-            errors.setdefault(_json_path(err.absolute_path), []).append(
+            errors.setdefault(path, []).append(
                 f"The value {json.dumps(err.instance)[:80]} is not valid: {err.message[:160]}")
     for identity in IDENTITY_PATHS:
         value: Any = body
@@ -166,7 +129,7 @@ def structural_errors(body: dict[str, Any]) -> dict[str, list[str]]:
             value = value.get(part) if isinstance(value, dict) else None
         if isinstance(value, str) and value != value.strip():
             errors.setdefault(_json_path(identity), []).append(
-                f"{identity[-1]} cannot contain leading or trailing spaces.")
+                f"{display_name(identity[-1])} cannot contain leading or trailing spaces.")
     return errors
 
 
@@ -213,49 +176,53 @@ def _ordinal(n: int) -> str:
 
 
 def equality_errors(body: dict[str, Any]) -> dict[str, list[str]]:
-    """Nested objective-assessment and item references repeat the parent assessment's key (1.5)."""
+    """Nested objective-assessment and item references repeat the parent assessment's key (1.5). A
+    mismatch is reported at each child member that differs, by its indexed path, and not at the parent
+    (ODS Postman ResponseTests "when_posting_a_resource_with_contextual_unified_keys_with_different_source_values")."""
     errors: dict[str, list[str]] = {}
     parent = body.get("assessmentReference") or {}
     for member in ("assessmentIdentifier", "namespace"):
         want = parent.get(member)
-        values = {want}
-        nested = [(f"$.studentObjectiveAssessments[*].objectiveAssessmentReference.{member}",
+        nested = [(f"$.studentObjectiveAssessments[{i}].objectiveAssessmentReference.{member}",
                    (s.get("objectiveAssessmentReference") or {}).get(member))
-                  for s in body.get("studentObjectiveAssessments") or [] if isinstance(s, dict)]
-        nested += [(f"$.items[*].assessmentItemReference.{member}",
+                  for i, s in enumerate(body.get("studentObjectiveAssessments") or []) if isinstance(s, dict)]
+        nested += [(f"$.items[{i}].assessmentItemReference.{member}",
                     (s.get("assessmentItemReference") or {}).get(member))
-                   for s in body.get("items") or [] if isinstance(s, dict)]
-        bad = [(p, v) for p, v in nested if v is not None and v != want]
-        if bad:
-            values |= {v for _, v in bad}
-            msg = (f"All values supplied for '{member}' must match. Review all references (including those "
-                   "higher up in the resource's data) and align the following conflicting values: "
-                   + ", ".join(f"'{v}'" for v in sorted(str(v) for v in values)))
-            for path, _ in bad:
-                errors.setdefault(path, []).append(msg) if msg not in errors.get(path, []) else None
-            errors.setdefault(f"$.assessmentReference.{member}", []).append(msg)
+                   for i, s in enumerate(body.get("items") or []) if isinstance(s, dict)]
+        for path, value in nested:
+            if value is not None and value != want:
+                conflicting = ", ".join(f"'{v}'" for v in sorted({str(want), str(value)}))
+                errors.setdefault(path, []).append(
+                    f"All values supplied for '{member}' must match. Review all references (including those "
+                    f"higher up in the resource's data) and align the following conflicting values: {conflicting}")
     return errors
 
 
 def descriptor_values(body: Any, path: str = "$") -> list[tuple[str, str, str]]:
     """Every (json path, descriptor name, value) in the body."""
     found: list[tuple[str, str, str]] = []
-    if isinstance(body, dict):
-        for key, value in body.items():
-            sub = f"{path}.{key}"
-            if key.endswith("Descriptor") and isinstance(value, str):
-                name = key[0].upper() + key[1:]
-                if name == "WhenAssessedGradeLevelDescriptor":
-                    name = "GradeLevelDescriptor"
-                elif name == "AdministrationLanguageDescriptor":
-                    name = "LanguageDescriptor"
-                found.append((sub, name, value))
-            else:
-                found.extend(descriptor_values(value, sub))
-    elif isinstance(body, list):
-        for i, item in enumerate(body):
-            found.extend(descriptor_values(item, f"{path}[{i}]"))
+    _collect_descriptors(body, path, found)
     return found
+
+
+def _collect_descriptors(node: Any, path: str, found: list[tuple[str, str, str]]) -> None:
+    # only containers are walked into: a body's other leaves cost a type check, not a call
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str):
+                if key.endswith("Descriptor"):
+                    name = key[0].upper() + key[1:]
+                    if name == "WhenAssessedGradeLevelDescriptor":
+                        name = "GradeLevelDescriptor"
+                    elif name == "AdministrationLanguageDescriptor":
+                        name = "LanguageDescriptor"
+                    found.append((f"{path}.{key}", name, value))
+            elif isinstance(value, (dict, list)):
+                _collect_descriptors(value, f"{path}.{key}", found)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            if isinstance(item, (dict, list)):
+                _collect_descriptors(item, f"{path}[{i}]", found)
 
 
 def ksde_extension(ext: Any) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:

@@ -10,6 +10,7 @@ is a separate question with its own tests (tests/unit/emulator/test_validation.p
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from streams.emulator import validation
@@ -25,9 +26,12 @@ def bad_request(errors: list[str], legacy: bool,
     return _json(400, problem(400, "urn:ed-fi:api:bad-request", detail, errors=errors, legacy=legacy))
 
 
-def check_body(raw: bytes, content_type: str, is_post: bool, reference: OdsReference,
-               legacy: bool) -> CheckedBody | EmulatorResponse:
-    """``(clean body, Kansas extension or None)``, or the error response the ODS would give."""
+def check_body(raw: bytes, content_type: str, is_post: bool, reference: OdsReference, legacy: bool,
+               authorize: Callable[[dict[str, Any]], EmulatorResponse | None] | None = None
+               ) -> CheckedBody | EmulatorResponse:
+    """``(clean body, Kansas extension or None)``, or the error response the ODS would give. ``authorize``
+    (the caller's claim check, 403) runs after validation and before the references (409), as in the ODS,
+    where a reference outside the caller's education organizations is a 403, not a 409."""
     if not content_type.lower().startswith("application/json"):
         return _json(415, problem(415, UNSUPPORTED_MEDIA_TYPE, "The request construction was invalid.", legacy=legacy))
     if not raw.strip():
@@ -58,6 +62,9 @@ def check_body(raw: bytes, content_type: str, is_post: bool, reference: OdsRefer
     descriptor_errors = _descriptor_errors(clean, ext, reference)
     if descriptor_errors:
         return _json(400, validation_failed(descriptor_errors, legacy))
+    refused = authorize(clean) if authorize is not None else None
+    if refused is not None:
+        return refused
     unresolved = unresolved_reference(reference, clean, ext)
     if unresolved:
         return _json(409, problem(409, "urn:ed-fi:api:data-conflict:unresolved-reference",
@@ -94,6 +101,10 @@ def unresolved_reference(ref: OdsReference, body: dict[str, Any], ext: dict[str,
         oa = soa["objectiveAssessmentReference"]
         if not ref.has_objective(oa["assessmentIdentifier"], oa["identificationCode"], oa["namespace"]):
             return "ObjectiveAssessment"
+    for item in body.get("items") or []:
+        ai = item["assessmentItemReference"]
+        if not ref.has_item(ai["assessmentIdentifier"], ai["identificationCode"], ai["namespace"]):
+            return "AssessmentItem"
     if body["studentReference"]["studentUniqueId"] not in ref.students:
         return "Student"
     school = body.get("reportedSchoolReference")

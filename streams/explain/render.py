@@ -8,7 +8,6 @@ says what happened and why: "sent as POST ... because ...", "held: no active enr
 from __future__ import annotations
 
 import json
-import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,10 +21,14 @@ def load_decisions(out_dir: str | Path) -> list[dict[str, Any]]:
 
 
 def fetch_worker_decisions(url: str, *, score_id: int | None = None, person_id: int | None = None,
-                           said: str | None = None) -> list[dict[str, Any]]:
+                           said: str | None = None, headers: dict[str, str] | None = None
+                           ) -> list[dict[str, Any]]:
+    """POST the ids to the worker's /explain (never in the URL: URLs end up in logs); ``headers`` carry the
+    credentials (streams/web/client.py)."""
     query = {k: v for k, v in {"scoreID": score_id, "personID": person_id, "id": said}.items() if v is not None}
-    full = url.rstrip("/") + "/explain?" + urllib.parse.urlencode(query)
-    with urllib.request.urlopen(full, timeout=10) as response:
+    request = urllib.request.Request(url.rstrip("/") + "/explain", data=json.dumps(query).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(request, timeout=10) as response:
         return list(json.loads(response.read())["decisions"])
 
 

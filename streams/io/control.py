@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from streams.broker.admin import ensure_topics
 from streams.codec import Format, codec_for
 from streams.config import KafkaSettings
 from streams.errors import PoisonInput
 from streams.io.produce import make_producer
 from streams.io.topic_reader import read_latest
+from streams.kafka.topics import ensure_product_topics
 from streams.sis.events import parse_control
 from streams.sis.rows import CONTROL_TOPIC
 
 
 def publish_toggle(kafka: KafkaSettings, resource: str, enabled: bool, fmt: Format | None = None) -> None:
-    ensure_topics(kafka.confluent_config(), [CONTROL_TOPIC], 1)
+    ensure_product_topics(kafka, [CONTROL_TOPIC])
     codec = codec_for(CONTROL_TOPIC)
     fmt = fmt or kafka.value_format
     producer = make_producer(kafka)

@@ -18,6 +18,8 @@ from streams.codec import Format, codec_for
 from streams.config import KafkaSettings
 from streams.errors import PoisonInput
 from streams.io.events_file import FileEvent
+from streams.kafka import clients
+from streams.topics import DEFAULT_TOPICS, SIS_TABLES, TopicMap
 
 
 @dataclass
@@ -28,14 +30,7 @@ class ProduceReport:
 
 
 def make_producer(kafka: KafkaSettings) -> Producer:
-    cfg = kafka.confluent_config()
-    cfg.update({"linger.ms": 5, "enable.idempotence": False, "acks": "all",
-                # the Java client's partitioner, as Faust/aiokafka use: a key lands in the same partition
-                # whoever writes it (resync and `errors` write to the worker's own keyed topics)
-                "partitioner": "murmur2_random"})
-    if kafka.one_record_per_batch:
-        cfg["batch.num.messages"] = 1
-    return Producer(cfg)
+    return clients.make_producer(kafka)
 
 
 def encode_event(event: FileEvent, fmt: Format) -> tuple[bytes | None, bytes | None]:
@@ -62,8 +57,10 @@ def flush_while_progressing(producer: Producer, stall_seconds: float = STALL_SEC
 
 
 def produce_events(events: Iterable[FileEvent | PoisonInput], kafka: KafkaSettings, fmt: Format = "avro",
-                   producer: Producer | None = None) -> ProduceReport:
-    """Encode and publish; events that cannot be encoded are listed in the report, not dropped silently."""
+                   producer: Producer | None = None, topics: TopicMap = DEFAULT_TOPICS) -> ProduceReport:
+    """Encode and publish; events that cannot be encoded are listed in the report, not dropped silently.
+
+    An event of a SIS table (``"topic": "sis.test_scores"``) goes to that table's Kafka topic (``topics``)."""
     report = ProduceReport()
     own = producer is None
     producer = producer or make_producer(kafka)
@@ -87,7 +84,8 @@ def produce_events(events: Iterable[FileEvent | PoisonInput], kafka: KafkaSettin
             continue
         while True:
             try:
-                producer.produce(event.topic, key=key, value=value, on_delivery=on_delivery)
+                producer.produce(topics.kafka(event.topic) if event.topic in SIS_TABLES else event.topic,
+                                 key=key, value=value, on_delivery=on_delivery)
                 break
             except BufferError:
                 producer.poll(0.1)

@@ -7,7 +7,8 @@ from a Faust ``@app.page`` view.
 
 - /healthz: the process is alive and its event loop answers. Liveness never depends on Kafka or Ed-Fi, so
   an outage does not make Kubernetes restart every pod (which would only add rebalances).
-- /readyz: partitions assigned, tables not recovering, an Ed-Fi token obtainable. A check is a callable,
+- /readyz: partitions assigned, tables not recovering, an Ed-Fi token obtainable, the egress not paused on
+  refused credentials (agents/readiness.py sets them from the worker). A check is a callable,
   sync or async, returning ``bool`` or ``(bool, detail)``; one that raises or takes longer than its
   timeout counts as failed, with the reason in the body. 200 when all pass, 503 otherwise.
 """
@@ -30,7 +31,8 @@ Check = Callable[[], CheckResult | Awaitable[CheckResult]]
 PARTITIONS_ASSIGNED = "partitions_assigned"
 NOT_RECOVERING = "not_recovering"
 EDFI_TOKEN = "edfi_token"
-READINESS_CHECKS = (PARTITIONS_ASSIGNED, NOT_RECOVERING, EDFI_TOKEN)
+EDFI_AUTHORIZED = "edfi_authorized"
+READINESS_CHECKS = (PARTITIONS_ASSIGNED, NOT_RECOVERING, EDFI_TOKEN, EDFI_AUTHORIZED)
 DETAIL_MAX = 200
 
 

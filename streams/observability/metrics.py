@@ -15,27 +15,27 @@ write to the current :class:`Metrics` instance. Tests get a fresh, isolated set 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
+from streams.rules.reasons import REASONS
+
 OTHER = "other"
 
 EVENT_OUTCOMES = frozenset({"ok", "dead_letter", "ignored"})
-# "sent", or why a score was held / not reported (streams/rules/evaluate.py and the egress toggle).
-DECISION_OUTCOMES = frozenset({
-    "sent", "superseded", "unchanged", "no_active_enrollment", "out_of_scope_year", "excluded_school",
-    "excluded_calendar", "excluded_enrollment", "grade_not_eligible", "student_unknown", "test_unknown",
-    "calendar_unknown", "school_unknown", "not_state_reported", "not_mapped", "test_out_of_scope_year",
-    "toggled_off",
-})
+# "sent", or why a score was held / not reported: the rules' one list (streams/rules/reasons.py), so a new
+# reason is its own label value, never ``other``.
+DECISION_OUTCOMES = frozenset(REASONS)
 WRITE_ACTIONS = frozenset({"POST", "PUT", "DELETE"})
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
 STATUS_CLASSES = frozenset({"1xx", "2xx", "3xx", "4xx", "5xx", "error"})
 WRITE_OUTCOMES = frozenset({"acked", "unchanged", "dead_letter"})
 RETRY_REASONS = frozenset({"throttled", "transient"})
 TOKEN_OUTCOMES = frozenset({"ok", "rejected", "error"})
+# why the egress waits instead of writing (streams/edfi/auth_pause.py)
+EGRESS_PAUSE_REASONS = ("credentials_refused", "unauthorized", "forbidden")
 RESYNC_ACTIONS = frozenset({"post", "put", "delete", "forget"})
 RESOURCES = frozenset({"studentAssessments"})
 TABLES = frozenset({"students", "sent", "reference", "identity"})
@@ -46,7 +46,10 @@ DEAD_LETTER_STAGES = frozenset({"decode", "rules", "egress", "unknown"})
 DEAD_LETTER_CAUSES = frozenset({
     "bad_avro", "bad_command", "bad_date", "bad_envelope", "bad_field", "bad_json", "bad_key", "empty",
     "missing_field", "not_an_object", "oversized_value", "unknown_op", "unknown_schema_id", "unknown_topic",
-    "unreadable_dead_letter", "egress_failed",
+    "unreadable_dead_letter", "egress_failed", "internal_error", "out_of_range", "bad_record",
+    "student_state_limit", "oversized_record",
+    # Debezium input (streams/codec/debezium.py, streams/sis/events.py, agents/owners.py)
+    "bad_column", "bad_schema", "message_event", "truncate", "unknown_owner", "unsupported_type",
     "api", "bad-request", "data-validation-failed", "key-change-not-supported", "parameter-validation-failed",
     "dependent-item-exists", "non-unique-identity", "unresolved-reference", "identity-conflict",
     "method-not-allowed", "not-found", "optimistic-lock-failed", "if-none-match", "authentication",
@@ -79,93 +82,75 @@ def status_class(status: int) -> str:
 
 
 class Metrics:
-    """The product's metrics, registered in one registry (the process-wide one unless a test gives one)."""
+    """The product's metrics, registered in one registry (the process-wide one unless a test gives one).
+
+    Each family is declared once, here: :data:`METRIC_NAMES` (and so the dashboard test) is built from these."""
 
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
         self.registry = registry
-        self.events_consumed = Counter(
-            "edfi_stream_events_consumed_total", "SIS change events consumed, by topic and outcome "
-            "(ok, dead_letter, ignored)", ["topic", "outcome"], registry=registry)
-        self.rule_decisions = Counter(
-            "edfi_stream_rule_decisions_total", "Rule decisions by outcome: sent, or the reason it was held "
-            "or not reported", ["outcome"], registry=registry)
-        self.write_commands = Counter(
-            "edfi_stream_write_commands_total", "Ed-Fi write commands emitted by the rules, by action",
-            ["action"], registry=registry)
-        self.edfi_requests = Counter(
-            "edfi_stream_edfi_requests_total",
-            "Ed-Fi API requests by method and status class (2xx, 4xx, 5xx, error for no response)",
-            ["method", "status_class"], registry=registry)
-        self.edfi_request_duration = Histogram(
-            "edfi_stream_edfi_request_duration_seconds", "Ed-Fi API request latency", ["method"],
-            buckets=REQUEST_BUCKETS, registry=registry)
-        self.end_to_end = Histogram(
-            "edfi_stream_end_to_end_latency_seconds",
-            "From the SIS change (ts_ms) to the Ed-Fi acknowledgement",
-            buckets=LATENCY_BUCKETS, registry=registry)
-        self.writes_completed = Counter(
-            "edfi_stream_writes_completed_total", "Write commands finished by the egress, by outcome (acked, "
-            "unchanged, dead_letter)", ["outcome"], registry=registry)
-        self.retries = Counter(
-            "edfi_stream_edfi_retries_total", "Ed-Fi request retries by reason (throttled, transient)",
-            ["reason"], registry=registry)
-        self.parked = Gauge(
-            "edfi_stream_parked_writes", "Writes waiting for a missing reference (409) to appear in the ODS",
-            registry=registry)
-        self.in_flight = Gauge("edfi_stream_writes_in_flight", "Ed-Fi writes in flight", registry=registry)
-        self.in_flight_limit = Gauge(
-            "edfi_stream_writes_in_flight_limit", "How many Ed-Fi writes may be in flight now (the adaptive "
-            "limit, edfi.concurrency)", registry=registry)
-        self.limit_decreases = Counter(
-            "edfi_stream_concurrency_decreases_total", "Times the adaptive limit on writes in flight was lowered "
-            "(an overload answer or rising latency from the ODS)", registry=registry)
-        self.dead_letters = Counter(
-            "edfi_stream_dead_letters_total", "Dead-letter records by stage and cause", ["stage", "cause"],
-            registry=registry)
-        self.consumer_lag = Gauge(
-            "edfi_stream_consumer_lag_messages", "End offset minus committed offset", ["topic", "partition"],
-            registry=registry)
-        self.table_size = Gauge("edfi_stream_table_entries", "Entries in a worker table", ["table"],
-                                registry=registry)
-        self.token_refreshes = Counter(
-            "edfi_stream_token_refreshes_total", "OAuth token requests by outcome (ok, rejected, error)",
-            ["outcome"], registry=registry)
-        self.resource_enabled = Gauge(
-            "edfi_stream_resource_enabled", "1 when the resource is turned on, 0 when off", ["resource"],
-            registry=registry)
-        self.commit_repairs = Counter(
-            "edfi_stream_commit_repairs_total", "Partitions read again from their committed offset because "
-            "skipped, unacknowledged messages blocked their commits (agents/commit_repair.py)", ["topic"],
-            registry=registry)
-        self.resync_actions = Counter(
-            "edfi_stream_resync_actions_total", "Resync actions by action (post, put, delete, forget)",
-            ["action"], registry=registry)
+        self.families: dict[str, str] = {}  # name -> counter, gauge or histogram
+        counter, gauge, histogram = self._counter, self._gauge, self._histogram
+        self.events_consumed = counter("edfi_stream_events_consumed_total", "SIS change events consumed, by topic "
+                                       "and outcome (ok, dead_letter, ignored)", "topic", "outcome")
+        self.rule_decisions = counter("edfi_stream_rule_decisions_total", "Rule decisions by outcome: sent, or the "
+                                      "reason it was held or not reported", "outcome")
+        self.write_commands = counter("edfi_stream_write_commands_total",
+                                      "Ed-Fi write commands emitted by the rules, by action", "action")
+        self.edfi_requests = counter("edfi_stream_edfi_requests_total", "Ed-Fi API requests by method and status "
+                                     "class (2xx, 4xx, 5xx, error for no response)", "method", "status_class")
+        self.edfi_request_duration = histogram("edfi_stream_edfi_request_duration_seconds",
+                                               "Ed-Fi API request latency", REQUEST_BUCKETS, "method")
+        self.end_to_end = histogram("edfi_stream_end_to_end_latency_seconds",
+                                    "From the SIS change (ts_ms) to the Ed-Fi acknowledgement", LATENCY_BUCKETS)
+        self.writes_completed = counter("edfi_stream_writes_completed_total", "Write commands finished by the "
+                                        "egress, by outcome (acked, unchanged, dead_letter)", "outcome")
+        self.retries = counter("edfi_stream_edfi_retries_total",
+                               "Ed-Fi request retries by reason (throttled, transient)", "reason")
+        self.parked = gauge("edfi_stream_parked_writes",
+                            "Writes waiting for a missing reference (409) to appear in the ODS")
+        self.in_flight = gauge("edfi_stream_writes_in_flight", "Ed-Fi writes in flight")
+        self.in_flight_limit = gauge("edfi_stream_writes_in_flight_limit", "How many Ed-Fi writes may be in "
+                                     "flight now (the adaptive limit, edfi.concurrency)")
+        self.limit_decreases = counter("edfi_stream_concurrency_decreases_total", "Times the adaptive limit on "
+                                       "writes in flight was lowered (an overload answer or rising latency from "
+                                       "the ODS)")
+        self.dead_letters = counter("edfi_stream_dead_letters_total", "Dead-letter records by stage and cause",
+                                    "stage", "cause")
+        self.consumer_lag = gauge("edfi_stream_consumer_lag_messages", "End offset minus committed offset",
+                                  "topic", "partition")
+        self.table_size = gauge("edfi_stream_table_entries", "Entries in a worker table", "table")
+        self.token_refreshes = counter("edfi_stream_token_refreshes_total",
+                                       "OAuth token requests by outcome (ok, rejected, error)", "outcome")
+        self.egress_paused = gauge("edfi_stream_egress_paused", "1 while the egress waits because the Ed-Fi API "
+                                   "refuses the credentials (credentials_refused, unauthorized) or every write "
+                                   "(forbidden), by reason", "reason")
+        self.writes_waiting_on_auth = gauge("edfi_stream_writes_waiting_on_auth",
+                                            "Writes held (not dead-lettered) while the egress is paused")
+        self.resource_enabled = gauge("edfi_stream_resource_enabled", "1 when the resource is turned on, 0 when "
+                                      "off", "resource")
+        self.commit_repairs = counter("edfi_stream_commit_repairs_total", "Partitions read again from their "
+                                      "committed offset because skipped, unacknowledged messages blocked their "
+                                      "commits (agents/commit_repair.py)", "topic")
+        self.resync_actions = counter("edfi_stream_resync_actions_total",
+                                      "Resync actions by action (post, put, delete, forget)", "action")
 
+    def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
+        self.families[name] = "counter"
+        return Counter(name, documentation, labels, registry=self.registry)
 
-# Every metric family name this module exports, with its type (histograms also expose _bucket/_sum/_count).
-METRIC_NAMES: dict[str, str] = {
-    "edfi_stream_events_consumed_total": "counter",
-    "edfi_stream_rule_decisions_total": "counter",
-    "edfi_stream_write_commands_total": "counter",
-    "edfi_stream_edfi_requests_total": "counter",
-    "edfi_stream_edfi_request_duration_seconds": "histogram",
-    "edfi_stream_end_to_end_latency_seconds": "histogram",
-    "edfi_stream_writes_completed_total": "counter",
-    "edfi_stream_edfi_retries_total": "counter",
-    "edfi_stream_parked_writes": "gauge",
-    "edfi_stream_writes_in_flight": "gauge",
-    "edfi_stream_writes_in_flight_limit": "gauge",
-    "edfi_stream_concurrency_decreases_total": "counter",
-    "edfi_stream_dead_letters_total": "counter",
-    "edfi_stream_consumer_lag_messages": "gauge",
-    "edfi_stream_table_entries": "gauge",
-    "edfi_stream_token_refreshes_total": "counter",
-    "edfi_stream_resource_enabled": "gauge",
-    "edfi_stream_resync_actions_total": "counter",
-    "edfi_stream_commit_repairs_total": "counter",
-}
+    def _gauge(self, name: str, documentation: str, *labels: str) -> Gauge:
+        self.families[name] = "gauge"
+        return Gauge(name, documentation, labels, registry=self.registry)
+
+    def _histogram(self, name: str, documentation: str, buckets: Sequence[float], *labels: str) -> Histogram:
+        self.families[name] = "histogram"
+        return Histogram(name, documentation, labels, buckets=buckets, registry=self.registry)
+
 
 metrics_ = Metrics()
+
+# Every metric family name this module exports, with its type (histograms also expose _bucket/_sum/_count).
+METRIC_NAMES: dict[str, str] = dict(metrics_.families)
 
 
 def current() -> Metrics:
@@ -243,6 +228,16 @@ def set_in_flight_limit(limit: int) -> None:
 
 def record_limit_decrease() -> None:
     metrics_.limit_decreases.inc()
+
+
+def set_egress_paused(reason: str | None) -> None:
+    """1 for ``reason`` (one of EGRESS_PAUSE_REASONS), 0 for the others; None: not paused (all 0)."""
+    for known in EGRESS_PAUSE_REASONS:
+        metrics_.egress_paused.labels(known).set(1 if known == reason else 0)
+
+
+def set_writes_waiting_on_auth(count: int) -> None:
+    metrics_.writes_waiting_on_auth.set(count)
 
 
 def set_enabled(resource: str, enabled: bool) -> None:

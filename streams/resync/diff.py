@@ -5,7 +5,12 @@ Seed 003, Resync Logic:
   Identity Mapping table" -> ``forget`` (and ``post`` again if the rules still want the record);
 * "When a record is in the ODS and it does not have a matching record in Campus or the Ed-Fi Identity
   Mapping table, it is deleted from the ODS" -> ``delete``;
-* records whose ODS body differs from what the rules say -> ``put``; wanted but missing -> ``post``.
+* records whose ODS body differs from what the rules say -> ``put``; wanted but missing -> ``post``. The
+  bodies are compared as :func:`streams.edfi.readback.comparable` gives them: what a real ODS adds or
+  rewrites on read (ids, etags, ``link``, empty collections, date-time and descriptor forms) is no
+  difference;
+* a record kept by 003's scope-year exception ("a delete isn't sent ... as the record is tied to a student":
+  its test moved out of scope, a score still qualifies) has its matching record in Campus: left as it is.
 
 Only records of the configured namespace are ever touched (the caller filters the ODS listing).
 """
@@ -13,15 +18,16 @@ Only records of the configured namespace are ever touched (the caller filters th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from streams.edfi.dependencies import DependencyOrder
+from streams.edfi.readback import comparable
 from streams.rules.evaluate import DesiredRecord
 from streams.writes import NaturalKey, canonical_payload_hash
 
 ResyncAction = Literal["post", "put", "delete", "forget"]
-SERVER_FIELDS = ("id", "_etag", "_lastModifiedDate", "link")
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class ResyncPlan:
     actions: list[Action] = field(default_factory=list)
     ods_count: int = 0
     desired_count: int = 0
+    order: DependencyOrder = field(default_factory=DependencyOrder)   # the API's, for publishing commands
 
     def counts(self) -> Counter[str]:
         return Counter(a.action for a in self.actions)
@@ -54,27 +61,14 @@ class ResyncPlan:
         return self.counts()["delete"] / self.ods_count if self.ods_count else 0.0
 
 
-def _comparable(body: Mapping[str, Any]) -> dict[str, Any]:
-    """What the ODS holds, without what the ODS adds on read: ids, etags, dates, ``link`` members at any
-    depth, and empty collections (a real ODS returns every collection, ``[]`` when empty)."""
-    def clean(value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {k: clean(v) for k, v in value.items()
-                    if k not in SERVER_FIELDS and not (isinstance(v, list) and not v)}
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        return value
-
-    return dict(clean(body))
-
-
 def _ods_key(record: Mapping[str, Any]) -> NaturalKey:
     return NaturalKey.of_payload(dict(record))
 
 
 def plan_resync(desired: Mapping[str, DesiredRecord], ods_records: Iterable[Mapping[str, Any]],
-                identity: Mapping[str, Any]) -> ResyncPlan:
-    """``identity``: studentAssessmentIdentifier -> anything truthy (the worker's identity map keys)."""
+                identity: Mapping[str, Any], kept: Collection[str] = ()) -> ResyncPlan:
+    """``identity``: studentAssessmentIdentifier -> anything truthy (the worker's identity map keys);
+    ``kept``: identifiers the rules keep as the ODS has them (``Evaluation.retained``)."""
     plan = ResyncPlan(desired_count=len(desired))
     ods_by_key: dict[NaturalKey, Mapping[str, Any]] = {}
     for record in ods_records:
@@ -82,7 +76,7 @@ def plan_resync(desired: Mapping[str, DesiredRecord], ods_records: Iterable[Mapp
         ods_by_key[_ods_key(record)] = record
     wanted_keys = {r.natural_key: said for said, r in desired.items()}
     for key, record in sorted(ods_by_key.items()):
-        if key not in wanted_keys:
+        if key not in wanted_keys and key.student_assessment_identifier not in kept:
             plan.actions.append(Action("delete", key, "in the ODS but not wanted by the rules for the SIS",
                                        ods_id=str(record.get("id")),
                                        school_id=(record.get("reportedSchoolReference") or {}).get("schoolId")))
@@ -91,7 +85,7 @@ def plan_resync(desired: Mapping[str, DesiredRecord], ods_records: Iterable[Mapp
         if current is None:
             plan.actions.append(Action("post", rec.natural_key, "wanted by the rules, missing in the ODS",
                                        rec.payload, school_id=rec.school_id))
-        elif canonical_payload_hash(_comparable(current)) != canonical_payload_hash(_comparable(rec.payload)):
+        elif canonical_payload_hash(comparable(current)) != canonical_payload_hash(comparable(rec.payload)):
             plan.actions.append(Action("put", rec.natural_key, "the ODS differs from the rules", rec.payload,
                                        ods_id=str(current.get("id")), school_id=rec.school_id))
     present = {k.student_assessment_identifier for k in ods_by_key}

@@ -17,16 +17,17 @@ from confluent_kafka.admin import AdminClient
 
 from streams.broker.admin import committed_offsets
 from streams.config import Settings
-from streams.sis.rows import SIS_TOPICS
+from streams.errors import Refused
 
 
-class ReplayRefused(Exception):
+class ReplayRefused(Refused):
     pass
 
 
 def rewind(settings: Settings, since: str | None = None, timeout: float = 15.0) -> int:
     cfg = {**settings.kafka.confluent_config(), "log_level": 0}
     group = settings.worker.app_id
+    SIS_TOPICS = settings.topic_map().inputs
     admin = AdminClient(cfg)
     described = admin.describe_consumer_groups([group])[group].result(timeout)
     if described.members:
@@ -79,9 +80,10 @@ def follow(settings: Settings, poll_seconds: float = 1.0, timeout: float | None 
     import time
 
     from streams.broker.admin import end_offsets
-    from streams.resync.sis_state import Progress
+    from streams.resync.progress import Progress
 
     cfg = settings.kafka.confluent_config()
+    SIS_TOPICS = settings.topic_map().inputs
     ends = end_offsets(cfg, SIS_TOPICS)
     start = committed_offsets(cfg, settings.worker.app_id, SIS_TOPICS)
     total = sum(max(0, end - start.get(tp, 0)) for tp, end in ends.items())

@@ -16,7 +16,9 @@ from typing import Any
 
 from streams.codec import Format, codec_for
 from streams.config import Settings
+from streams.edfi.dependencies import DependencyOrder, read_order
 from streams.edfi.factory import build_client
+from streams.errors import Refused
 from streams.io.topic_reader import read_latest
 from streams.observability import metrics
 from streams.resync.diff import ResyncPlan, plan_resync
@@ -24,13 +26,13 @@ from streams.resync.sis_state import replay_sis
 from streams.rules.config import RuleConfig
 from streams.rules.evaluate import DesiredRecord
 from streams.sis.rows import CONTROL_TOPIC
+from streams.topics import WRITE_COMMANDS
 from streams.writes import NaturalKey, WriteCommand
 
 log = logging.getLogger(__name__)
-WRITE_COMMANDS = "edfi-stream.write-commands"
 
 
-class ResyncRefused(Exception):
+class ResyncRefused(Refused):
     """The resync would not do what was asked: the plan would delete more than the configured share of the
     ODS (use --force after checking), or the resource is turned off (its commands would be dropped)."""
 
@@ -46,33 +48,43 @@ class Scope:
         return not (self.student is not None and student_unique_id != self.student)
 
 
-def desired_records(engine: Any, scope: Scope) -> dict[str, DesiredRecord]:
+def desired_records(engine: Any, scope: Scope, kept: set[str] | None = None) -> dict[str, DesiredRecord]:
+    """The records the rules want for the replayed SIS; ``kept`` collects the identifiers that 003's scope-year
+    exception keeps as the ODS has them (their test moved out of scope, a score still qualifies)."""
     out: dict[str, DesiredRecord] = {}
     for person in engine.person_ids():
-        for said, record in engine.evaluate_person(person).records.items():
+        evaluation = engine.evaluate_person(person)
+        for said, record in evaluation.records.items():
             if scope.keeps(record.school_id, record.natural_key.student_unique_id):
                 out[said] = record
+        if kept is not None:
+            kept.update(evaluation.retained)
     return out
 
 
 async def read_ods(settings: Settings, cfg: RuleConfig, scope: Scope, transport: Any = None) -> list[dict[str, Any]]:
     """Every studentAssessment of the configured namespace and state assessments (and scope)."""
+    return (await read_ods_and_order(settings, cfg, scope, transport))[0]
+
+
+async def read_ods_and_order(settings: Settings, cfg: RuleConfig, scope: Scope, transport: Any = None
+                             ) -> tuple[list[dict[str, Any]], DependencyOrder]:
+    """:func:`read_ods` and the API's dependency order (the order the resync's commands are published in)."""
     client = build_client(settings.edfi, transport=transport)
-    ours = set(cfg.assessment_keys)
     try:
+        order = await read_order(client.http, client.base_url)
         out = []
         async for record in client.iter_all("studentAssessments", settings.resync.page_size,
                                             {"namespace": cfg.namespace}):
             ref = record.get("assessmentReference") or {}
             if ref.get("namespace", "").lower() != cfg.namespace.lower():
                 continue
-            identifier = ref.get("assessmentIdentifier", "")
-            if identifier not in ours and not identifier.startswith("Dyslexia Screener_"):
-                continue  # never touch records outside our assessments
+            if not cfg.reports(ref.get("assessmentIdentifier", "")):
+                continue  # never touch records outside our assessments (the catalogue and assessmentKeys)
             school = (record.get("reportedSchoolReference") or {}).get("schoolId")
             if scope.keeps(school, (record.get("studentReference") or {}).get("studentUniqueId", "")):
                 out.append(record)
-        return out
+        return out, order
     finally:
         await client.aclose()
 
@@ -91,14 +103,19 @@ def read_identity_map(kafka_config: dict[str, Any], app_id: str, timeout: float 
 def build_plan(settings: Settings, scope: Scope, transport: Any = None) -> ResyncPlan:
     cfg = RuleConfig.from_settings(settings)
     kafka_config = settings.kafka.confluent_config()
-    replay = replay_sis(kafka_config, cfg)
-    desired = desired_records(replay.engine, scope)
-    ods = asyncio.run(read_ods(settings, cfg, scope, transport))
+    from streams.codec.debezium import decoder_for_settings
+
+    replay = replay_sis(kafka_config, cfg, topics=settings.topic_map(), decoder=decoder_for_settings(settings))
+    kept: set[str] = set()
+    desired = desired_records(replay.engine, scope, kept)
+    ods, order = asyncio.run(read_ods_and_order(settings, cfg, scope, transport))
     identity = read_identity_map(kafka_config, settings.worker.app_id)
     if scope.school is not None or scope.student is not None:
         identity = {k: v for k, v in identity.items() if k in desired or any(
             k == r.get("studentAssessmentIdentifier") for r in ods)}
-    return plan_resync(desired, ods, identity)
+    plan = plan_resync(desired, ods, identity, kept)
+    plan.order = order
+    return plan
 
 
 def _key_from_identity(entry: dict[str, Any] | None, said: str) -> NaturalKey | None:
@@ -126,7 +143,8 @@ def commands_for(plan: ResyncPlan, identity: dict[str, dict[str, Any]] | None = 
                            for a in plan.actions)
             if key is not None and not reposted:
                 commands.append(WriteCommand("DELETE", key, None, f"resync: {action.reason}", 0, extra=force))
-    return commands
+    # in the API's dependency order: deletes first (most dependent first), then creates and updates
+    return plan.order.sort(commands)
 
 
 def publish(commands: list[WriteCommand], settings: Settings) -> int:

@@ -1,4 +1,4 @@
-"""Replay the SIS topics from the beginning into a rule engine, with a progress bar.
+"""Replay the SIS topics from the beginning into a rule engine, with a progress bar (streams/resync/progress.py).
 
 This reads the topics directly (its own consumer, no group, every partition from offset 0 to the end
 offsets taken at the start), so a resync never disturbs the worker's consumer group.
@@ -6,53 +6,22 @@ offsets taken at the start), so a resync never disturbs the worker's consumer gr
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
-from streams.codec import codec_for
+from streams.codec.debezium import SisDecoder
+from streams.codec.registry import RegistryUnavailable
 from streams.errors import PoisonInput
+from streams.resync.progress import Progress
 from streams.rules.config import RuleConfig
 from streams.rules.engine import InMemoryStores, RuleEngine
 from streams.sis.events import parse_change
-from streams.sis.rows import SIS_TOPICS
-
-
-class Progress:
-    """A one-line progress bar: events read of total, rate, ETA (stderr, redrawn at most 5 times a second)."""
-
-    def __init__(self, total: int, label: str = "replay", out: TextIO = sys.stderr) -> None:
-        self.total = max(total, 1)
-        self.label = label
-        self.out = out
-        self.done = 0
-        self.started = time.monotonic()
-        self._drawn = 0.0
-
-    def advance(self, n: int = 1) -> None:
-        self.done += n
-        now = time.monotonic()
-        if now - self._drawn >= 0.2 or self.done >= self.total:
-            self._drawn = now
-            self.draw()
-
-    def draw(self) -> None:
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        rate = self.done / elapsed
-        eta = (self.total - self.done) / rate if rate > 0 else 0.0
-        width = 30
-        filled = int(width * min(self.done / self.total, 1.0))
-        self.out.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} events "
-                       f"{rate:,.0f}/s ETA {eta:,.0f} s ")
-        self.out.flush()
-
-    def finish(self) -> None:
-        self.draw()
-        self.out.write("\n")
+from streams.sis.owners import OwnerIndex
+from streams.topics import DEFAULT_TOPICS, TopicMap
 
 
 @dataclass
@@ -63,14 +32,19 @@ class ReplayResult:
 
 
 def replay_sis(kafka_config: dict[str, Any], cfg: RuleConfig, *, timeout: float = 10.0,
-               progress_factory: Callable[[int], Progress] | None = None) -> ReplayResult:
+               progress_factory: Callable[[int], Progress] | None = None, topics: TopicMap = DEFAULT_TOPICS,
+               decoder: SisDecoder | None = None) -> ReplayResult:
+    """The rule engine's state after every SIS event on the topics (under their Kafka names), decoded in
+    whatever format each came (streams/codec/debezium.py), partial before images given their owner."""
+    decoder = decoder or SisDecoder()
+    owners = OwnerIndex()
     consumer = Consumer({**kafka_config, "group.id": "edfi-stream-resync-reader", "enable.auto.commit": False,
                          "auto.offset.reset": "earliest", "log_level": 0})
     engine = RuleEngine(cfg, **InMemoryStores().as_kwargs())
     engine.set_enabled(False)  # only the final state matters here; no commands are planned
     try:
         meta = consumer.list_topics(timeout=timeout).topics
-        tps = [TopicPartition(t, p, 0) for t in SIS_TOPICS if t in meta for p in sorted(meta[t].partitions)]
+        tps = [TopicPartition(t, p, 0) for t in topics.inputs if t in meta for p in sorted(meta[t].partitions)]
         ends = {(tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=timeout)[1] for tp in tps}
         total = sum(ends.values())
         progress = (progress_factory or (lambda n: Progress(n)))(total)
@@ -84,11 +58,12 @@ def replay_sis(kafka_config: dict[str, Any], cfg: RuleConfig, *, timeout: float 
             if msg.error() is not None:
                 continue
             topic, partition, offset = str(msg.topic()), int(msg.partition() or 0), int(msg.offset() or 0)
-            codec = codec_for(topic)
+            table = topics.table(topic) or topic
             try:
-                value = codec.decode_value(msg.value())
+                value = _retrying(decoder.decode_value, table, msg.value())
                 if value is not None:
-                    engine.on_change(parse_change(topic, codec.decode_key(msg.key()), value))
+                    key = decoder.decode_key(table, msg.key())
+                    engine.on_change(owners.apply(parse_change(table, key, value)))
             except PoisonInput:
                 poison += 1  # already dead-lettered by the worker; the resync only counts it
             events += 1
@@ -99,3 +74,16 @@ def replay_sis(kafka_config: dict[str, Any], cfg: RuleConfig, *, timeout: float 
         return ReplayResult(engine, events, poison)
     finally:
         consumer.close()
+
+
+def _retrying(decode: Callable[..., Any], *args: Any, attempts: int = 6) -> Any:
+    """A decode that needs the schema registry: retried while it does not answer (then the resync stops
+    with the error rather than reconcile from a state with holes)."""
+    for attempt in range(attempts):
+        try:
+            return decode(*args)
+        except RegistryUnavailable:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(min(2.0 ** attempt, 10.0))
+    return None

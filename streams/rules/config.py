@@ -1,28 +1,52 @@
-"""RuleConfig: the configuration the rules read, as a plain frozen dataclass built from Settings."""
+"""RuleConfig: the configuration the rules read, as a plain frozen dataclass.
+
+The rules import nothing of the settings machinery (pydantic, YAML): :meth:`RuleConfig.from_settings` reads
+any object with the attributes of :class:`SettingsView` (``streams.config.Settings`` has them).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 
-from streams.config import Settings
+from streams.rules.assessments import NAMESPACE, default_keys
 from streams.rules.descriptors import descriptor_uri
 
-# First part of studentAssessmentIdentifier for each state test of 003's Assessment Identifier table.
-# "Dyslexia Screener_*" all map to "Dyslexia" (003's example: Dyslexia_00000001_2024).
-DEFAULT_ASSESSMENT_KEYS: dict[str, str] = {
-    "State Mathematics Assessment": "Math",
-    "State English Language Arts Assessment": "ELA",
-    "State Science Assessment": "Science",
-    "State History/Gov Assessment": "HistGov",
-    "Kansas English Language Proficiency Assessment (KELPA)": "KELPA",
-    "Comprehensive Agriculture Assessment": "CompAgric",
-    "Animal Systems Assessment": "AnimalSys",
-    "Plant Systems Assessment": "PlantSys",
-}
-DYSLEXIA_PREFIX = "Dyslexia Screener_"
-DYSLEXIA_KEY = "Dyslexia"
+
+class _SchoolYearView(Protocol):
+    @property
+    def start_date(self) -> dt.date: ...
+    @property
+    def end_date(self) -> dt.date: ...
+    @property
+    def end_year(self) -> int: ...
+
+
+class _ScoreResultView(Protocol):
+    @property
+    def reporting_method(self) -> str: ...
+    @property
+    def result_datatype(self) -> str: ...
+
+
+class SettingsView(Protocol):
+    """The part of the product's settings (contract section 3) that the rules read."""
+
+    @property
+    def school_year(self) -> _SchoolYearView: ...
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def default_administration_date(self) -> dt.date: ...
+    @property
+    def assessment_keys(self) -> Mapping[str, str]: ...
+    @property
+    def score_results(self) -> Mapping[str, _ScoreResultView]: ...
+    @property
+    def periods(self) -> Mapping[int, str]: ...
 
 
 @dataclass(frozen=True)
@@ -30,9 +54,10 @@ class RuleConfig:
     start_date: dt.date = dt.date(2023, 7, 1)
     end_date: dt.date = dt.date(2024, 6, 30)
     end_year: int = 2024
-    namespace: str = "uri://ksde.org/Assessment/Assessment.xml"
+    namespace: str = NAMESPACE
     default_administration_date: dt.date = dt.date(2023, 7, 1)
-    assessment_keys: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ASSESSMENT_KEYS))
+    # stateCode -> first part of studentAssessmentIdentifier: the catalogue's defaults (assessments.py)
+    assessment_keys: dict[str, str] = field(default_factory=default_keys)
     # SIS score field -> (AssessmentReportingMethodDescriptor code, ResultDatatypeTypeDescriptor code)
     score_results: dict[str, tuple[str, str]] = field(default_factory=lambda: {
         "scaleScore": ("Scale score", "Integer"),
@@ -41,8 +66,8 @@ class RuleConfig:
     periods: dict[int, str] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RuleConfig:
-        keys = dict(DEFAULT_ASSESSMENT_KEYS)
+    def from_settings(cls, settings: SettingsView) -> RuleConfig:
+        keys = default_keys()
         keys.update(settings.assessment_keys)
         return cls(
             start_date=settings.school_year.start_date, end_date=settings.school_year.end_date,
@@ -65,7 +90,9 @@ class RuleConfig:
         return self.start_date <= day <= self.end_date
 
     def assessment_key(self, state_code: str) -> str | None:
-        key = self.assessment_keys.get(state_code)
-        if key is None and state_code.startswith(DYSLEXIA_PREFIX):
-            return DYSLEXIA_KEY
-        return key
+        """The key of a state assessment, None when it has none (never guessed: not reported)."""
+        return self.assessment_keys.get(state_code)
+
+    def reports(self, assessment_identifier: str) -> bool:
+        """Is an ODS record of this assessmentIdentifier one of ours (resync never touches the others)?"""
+        return assessment_identifier in self.assessment_keys

@@ -7,8 +7,9 @@ The engine owns no storage: it works on three dict-like stores that the caller p
 * ``sent``      personID -> {studentAssessmentIdentifier: :class:`SentRecord`} (what was emitted)
 * ``reference`` (topic, id) -> reference row (tests, schools, calendars, staff)
 
-A student-keyed event re-evaluates that student; a reference event re-evaluates the students whose
-records can depend on that row (an in-memory index, rebuilt from the store after a restart).
+A student or enrollment event re-evaluates that student; a score event re-evaluates the student
+assessments of its old and new row only (:mod:`streams.rules.scope`); a reference event re-evaluates the
+students whose records can depend on that row (an in-memory index, rebuilt from the store after a restart).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from streams.rules.batch import PendingEvaluations, Scope
 from streams.rules.config import RuleConfig
 from streams.rules.evaluate import Decision, Evaluation, evaluate
 from streams.rules.plan import SentRecord, plan_writes
+from streams.rules.scope import AssessmentScope
 from streams.rules.state import (
     REFERENCE_TOPICS,
     ReferenceKey,
@@ -28,7 +31,7 @@ from streams.rules.state import (
     references_of,
     row_references,
 )
-from streams.sis.events import ChangeEvent
+from streams.sis.events import ChangeEvent, PriorOwner
 from streams.writes import WriteCommand
 
 
@@ -56,6 +59,7 @@ class RuleEngine:
         self.reference = ReferenceView(reference)
         self.enabled = True
         self._index: dict[ReferenceKey, set[int]] | None = None
+        self.scope = AssessmentScope(cfg)
 
     # -- the resource toggle (003 Resync Logic: off -> sent data stays, nothing new is sent) --------------
     def set_enabled(self, enabled: bool) -> None:
@@ -65,12 +69,23 @@ class RuleEngine:
     def on_change(self, event: ChangeEvent, only_person: int | None = None) -> Outcome:
         """Apply one event. ``only_person`` restricts a student-keyed event to one of the students it
         concerns (the worker routes a score that moved between students to each of them separately)."""
+        pending = PendingEvaluations()
+        self.apply(event, pending, only_person)
+        return self.evaluate_pending(pending)
+
+    def apply(self, event: ChangeEvent, pending: PendingEvaluations, only_person: int | None = None) -> None:
+        """Apply one event to the stores and note in ``pending`` which students it makes to re-evaluate
+        (:meth:`evaluate_pending`: once per student for a whole batch of events, :mod:`streams.rules.batch`)."""
         if event.topic in REFERENCE_TOPICS:
+            if event.topic == "sis.tests":
+                self.scope.forget()
             affected = self._affected_by(event)
             self.reference.apply(event)
             # a parent/child link, a calendar's school: the new row may reference more students' rows
             affected |= self._affected_by(event)
-            return self._reevaluate(sorted(affected), event.ts_ms, reindex=True)
+            for someone in sorted(affected):
+                pending.add(someone, event.ts_ms, None, reindex=True)
+            return
         people = []
         for row in (event.after, event.before):
             person = getattr(row, "person_id", None)
@@ -92,7 +107,22 @@ class RuleEngine:
                 self.students[person] = new_state
                 # the index only grows, and only the event's row can bring a new dependency
                 self._index_rows(person, [event.after])
-        return self._reevaluate(changed, event.ts_ms)
+        scope: tuple[set[str], set[int]] | None = None
+        if event.topic == "sis.test_scores" and not isinstance(event.before, PriorOwner):
+            # a partial before image (only its owner) does not say which assessment the score left: the
+            # whole student is evaluated then
+            keys = {key for row in (event.after, event.before) if row is not None
+                    and (key := self.scope.assessment_of(row, self.reference)) is not None}  # type: ignore[arg-type]
+            scope = (keys, {event.key})
+        for person in changed:
+            pending.add(person, event.ts_ms, scope)
+
+    def evaluate_pending(self, pending: PendingEvaluations) -> Outcome:
+        """Evaluate each student of ``pending`` once, on the stores as they are now, and plan the writes."""
+        outcome = Outcome()
+        for person, (ts_ms, scope, reindex) in pending.items():
+            self._reevaluate_one(outcome, person, ts_ms, reindex, scope)
+        return outcome
 
     def evaluate_person(self, person_id: int) -> Evaluation:
         state = self.students.get(person_id) or StudentState(person_id)
@@ -102,30 +132,44 @@ class RuleEngine:
         return list(self.students.keys())
 
     # -- internals ---------------------------------------------------------------------------------------
-    def _reevaluate(self, people: Iterable[int], ts_ms: int, reindex: bool = False) -> Outcome:
-        outcome = Outcome()
-        for person in people:
-            if reindex:  # a reference row changed: the student may now depend on more rows (a parent test)
-                state = self.students.get(person)
-                if state is not None:
-                    self._index_student(state)
-            evaluation = self.evaluate_person(person)
-            if not self.enabled:
-                outcome.decisions.extend(
-                    replace(d, outcome="held", reason="toggled_off",
-                            message="held: the studentAssessments resource is turned off")
-                    if d.outcome == "sent" else d for d in evaluation.decisions)
-                continue
-            outcome.decisions.extend(evaluation.decisions)
-            previous = self.sent.get(person) or {}
-            plan = plan_writes(previous, evaluation, ts_ms)
-            if plan.commands or plan.sent != previous:
-                if plan.sent:
-                    self.sent[person] = plan.sent
-                elif person in self.sent:
-                    del self.sent[person]
-            outcome.commands.extend(plan.commands)
-        return outcome
+    def _evaluate_scoped(self, person: int, scope: Scope | None) -> tuple[Evaluation, set[str] | None]:
+        """The evaluation of the whole student (``scope`` None), or of the assessments ``scope[0]`` and the
+        scores ``scope[1]`` only, with the identifiers that evaluation decides (None: all of them)."""
+        if scope is None:
+            return self.evaluate_person(person), None
+        keys, score_ids = scope
+        state = self.students.get(person) or StudentState(person)
+        evaluation = evaluate(self.scope.restrict(state, keys, self.reference, score_ids), self.reference, self.cfg)
+        targets = self.scope.identifiers(state, keys)
+        if not set(evaluation.records) <= targets:  # the rules grouped a score otherwise: be exact
+            return self.evaluate_person(person), None
+        return evaluation, targets
+
+    def _reevaluate_one(self, outcome: Outcome, person: int, ts_ms: int, reindex: bool,
+                        scope: Scope | None) -> None:
+        if reindex:  # a reference row changed: the student may now depend on more rows (a parent test)
+            state = self.students.get(person)
+            if state is not None:
+                self._index_student(state)
+        evaluation, targets = self._evaluate_scoped(person, scope)
+        if not self.enabled:
+            outcome.decisions.extend(
+                replace(d, outcome="held", reason="toggled_off",
+                        message="held: the studentAssessments resource is turned off")
+                if d.outcome == "sent" else d for d in evaluation.decisions)
+            return
+        outcome.decisions.extend(evaluation.decisions)
+        everything = self.sent.get(person) or {}
+        previous = everything if targets is None else {k: v for k, v in everything.items() if k in targets}
+        plan = plan_writes(previous, evaluation, ts_ms)
+        sent = plan.sent if targets is None else {
+            **{k: v for k, v in everything.items() if k not in targets}, **plan.sent}
+        if plan.commands or sent != everything:
+            if sent:
+                self.sent[person] = sent
+            elif person in self.sent:
+                del self.sent[person]
+        outcome.commands.extend(plan.commands)
 
     def _ensure_index(self) -> dict[ReferenceKey, set[int]]:
         if self._index is None:

@@ -10,24 +10,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from streams.rules.arrays import ksde_extension, objectives
+from streams.rules.assessments import assessment
 from streams.rules.candidate import Candidate
-from streams.rules.config import DYSLEXIA_PREFIX, RuleConfig
-from streams.rules.descriptors import (
-    descriptor_uri,
-)
+from streams.rules.config import RuleConfig
+from streams.rules.descriptors import descriptor_uri
+from streams.rules.reasons import Outcome, Reason
 from streams.rules.state import ReferenceData, StudentState
 from streams.sis.rows import Enrollment, School, Test, TestScore
 from streams.writes import NaturalKey
 
-Outcome = Literal["sent", "held", "not_reported"]
-
-DYSLEXIA_GRADES = frozenset({"05", "06", "07", "08", "13"})
 SERVICE_PRIORITY = {"P": 0, "S": 1, "N": 2}
 RESULT_MAX_LENGTH = 35  # Ed-Fi scoreResults.result
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +34,7 @@ class Decision:
     score_id: int | None
     test_id: int | None
     outcome: Outcome
-    reason: str
+    reason: Reason
     message: str
     student_assessment_identifier: str | None = None
 
@@ -63,13 +59,14 @@ class Evaluation:
     person_id: int
     records: dict[str, DesiredRecord] = field(default_factory=dict)
     decisions: list[Decision] = field(default_factory=list)
-    # Identifiers that are not desired only because their test's scope year is now out of scope: 003 says
-    # no DELETE is sent for them (Object Triggering Logic, last Delete row).
+    # Identifiers that are not desired *only* because their test's scope year is now out of scope: a score
+    # would still give the record if the test were in scope. 003 sends no DELETE for them (Object Triggering
+    # Logic, last Delete row); any other reason to drop the record still deletes it (docs/rules.md, 8).
     retained: set[str] = field(default_factory=set)
 
 
 class _Held(Exception):
-    def __init__(self, outcome: Outcome, reason: str, message: str) -> None:
+    def __init__(self, outcome: Outcome, reason: Reason, message: str) -> None:
         super().__init__(message)
         self.outcome = outcome
         self.reason = reason
@@ -94,7 +91,7 @@ def choose_enrollment(state: StudentState, ref: ReferenceData, cfg: RuleConfig, 
                     key=lambda e: (SERVICE_PRIORITY[e.service_type], -e.start_date.toordinal(), e.enrollment_id))
     if not active:
         raise _Held("held", "no_active_enrollment", f"held: no active enrollment on {day}{_nearest(state, day)}")
-    refusals: list[tuple[str, str]] = []
+    refusals: list[tuple[Reason, str]] = []
     for e in active:
         calendar = ref.calendar(e.calendar_id)
         if calendar is None:
@@ -169,20 +166,35 @@ def _candidate(state: StudentState, score: TestScore, ref: ReferenceData, cfg: R
     if state.student is None:
         raise _Held("held", "student_unknown", f"held: student {state.person_id} is not known yet")
     said = f"{key}_{state.student.state_id}_{cfg.end_year}"
-    if not test_in_scope_year(parent, cfg):
+    test_out_of_year = not test_in_scope_year(parent, cfg)
+    day = administration_day(score, test, parent, cfg)
+    try:
+        if not cfg.in_scope(day):
+            raise _Held("held", "out_of_scope_year",
+                        f"held: assessment date {day} is outside the scope year {cfg.start_date} to "
+                        f"{cfg.end_date}")
+        enrollment, school = choose_enrollment(state, ref, cfg, day)
+        info = assessment(parent.state_code)
+        if not info.grade_eligible(enrollment.grade):
+            grades = ", ".join(sorted(info.grades or ()))
+            raise _Held("not_reported", "grade_not_eligible",
+                        f"not reported: '{parent.state_code}' reports for grades {grades} only "
+                        f"(enrollment {enrollment.enrollment_id} is grade {enrollment.grade})")
+    except _Held as held:
+        if test_out_of_year:
+            # 003's scope-year exception keeps a sent record only while nothing else drops it
+            raise _Held(held.outcome, held.reason,
+                        f"{held.message}; test {parent.test_id} also belongs to school year {parent.end_year}, "
+                        "so a record already sent is not kept (003 keeps it only when the test's scope year "
+                        "is the one change)") from None
+        raise
+    if test_out_of_year:
         retained.add(said)
         raise _Held("held", "test_out_of_scope_year",
-                    f"held: test {parent.test_id} belongs to school year {parent.end_year}, not "
-                    f"{cfg.end_year} (a record already sent is kept, 003)")
-    day = administration_day(score, test, parent, cfg)
-    if not cfg.in_scope(day):
-        raise _Held("held", "out_of_scope_year",
-                    f"held: assessment date {day} is outside the scope year {cfg.start_date} to {cfg.end_date}")
-    enrollment, school = choose_enrollment(state, ref, cfg, day)
-    if parent.state_code.startswith(DYSLEXIA_PREFIX) and enrollment.grade not in DYSLEXIA_GRADES:
-        raise _Held("not_reported", "grade_not_eligible",
-                    f"not reported: the Dyslexia screener reports for grades 05, 06, 07, 08, 13 only "
-                    f"(enrollment {enrollment.enrollment_id} is grade {enrollment.grade})")
+                    f"held: test {parent.test_id} belongs to school year {parent.end_year}, not {cfg.end_year}; "
+                    f"the score of {day} (enrollment {enrollment.enrollment_id}) still qualifies, so a record "
+                    "already sent is kept as it is and no new one is sent (003: no delete when the assessment "
+                    "scope year is changed to out of scope)")
     return Candidate(score, test, parent, is_child, day, enrollment, school, said)
 
 
@@ -215,15 +227,27 @@ def _said_if_known(state: StudentState, score: TestScore, ref: ReferenceData, cf
     return f"{key}_{state.student.state_id}_{cfg.end_year}" if key else None
 
 
+def giving_score(cands: list[Candidate]) -> tuple[Candidate, list[Candidate]]:
+    """The one score that gives the record, and the candidates of the record's assessment.
+
+    003 "Only one record per student Assessment": the most recent score (date, then scoreID) chooses the
+    assessment (one Dyslexia screener or another, interpretation 4); within it the most recent parent-level
+    score gives every member taken from a score (administrationDate, reportedSchoolReference, scoreResults,
+    proctorStaffReference, assessmentRequestDescriptor), or the most recent child score when the record has
+    only child scores. Child scores give the objective results (interpretation 5)."""
+    latest = max(cands, key=lambda c: c.recency)
+    of_record = [c for c in cands if c.parent.test_id == latest.parent.test_id]
+    top = [c for c in of_record if not c.is_child]
+    return max(top or of_record, key=lambda c: c.recency), of_record
+
+
 def _build_record(state: StudentState, said: str, cands: list[Candidate], ref: ReferenceData,
                   cfg: RuleConfig, ev: Evaluation) -> None:
     assert state.student is not None
-    # 003 "Only one record per student Assessment": the most recent score gives the record.
-    primary = max(cands, key=lambda c: c.recency)
+    primary, of_record = giving_score(cands)
     parent = primary.parent
     assert parent.state_code is not None
-    parents_of_record = [c for c in cands if c.parent.test_id == parent.test_id]
-    used: dict[int, str] = {}
+    used: dict[int, str] = {primary.score.score_id: "sent"}
     notes: list[str] = []
     payload: dict[str, Any] = {
         "studentAssessmentIdentifier": said,
@@ -233,23 +257,19 @@ def _build_record(state: StudentState, said: str, cands: list[Candidate], ref: R
         "administrationDate": f"{primary.day.isoformat()}T00:00:00Z",
         "assessedMinutes": 0,
     }
-    top_scores = [c for c in parents_of_record if not c.is_child]
-    if top_scores:
-        top = max(top_scores, key=lambda c: c.recency)
-        results = _score_results(top.score, cfg, notes)
+    if not primary.is_child:  # a parent-level score gives scoreResults; child scores do not
+        results = _score_results(primary.score, cfg, notes)
         if results:
             payload["scoreResults"] = results
-        used[top.score.score_id] = "sent"
     period = _period(parent, cfg)
     if period:
         payload["period"] = period
-    objective_results = objectives(parents_of_record, primary.enrollment, cfg, used, notes)
+    objective_results = objectives(of_record, primary.enrollment, cfg, used, notes)
     if objective_results:
         payload["studentObjectiveAssessments"] = objective_results
-    ext = ksde_extension(parents_of_record, primary, ref, notes)
+    ext = ksde_extension(primary, ref, notes)
     if ext:
         payload["_ext"] = {"ksde": ext}
-    used.setdefault(primary.score.score_id, "sent")
     record = DesiredRecord(
         natural_key=NaturalKey(parent.state_code, cfg.namespace, said, state.student.state_id),
         payload=payload, school_id=primary.school.state_school_id,
@@ -259,21 +279,34 @@ def _build_record(state: StudentState, said: str, cands: list[Candidate], ref: R
                f"(enrollment {primary.enrollment.enrollment_id}, service type {primary.enrollment.service_type})",
     )
     ev.records[said] = record
-    extra = ("; " + "; ".join(notes)) if notes else ""
     for c in cands:
-        sid = c.score.score_id
-        if sid in used:
-            role = "objective result" if c.is_child else "the reported result"
-            ev.decisions.append(Decision(state.person_id, sid, c.score.test_id, "sent", "sent",
-                                         f"sent: {role} of {said}: {record.reason}{extra}", said))
-        elif c.parent.test_id != parent.test_id:
-            ev.decisions.append(Decision(state.person_id, sid, c.score.test_id, "not_reported", "superseded",
-                                         f"not reported: a more recent '{parent.state_code}' result "
-                                         f"(score {primary.score.score_id}) reports as {said}", said))
-        else:
-            ev.decisions.append(Decision(state.person_id, sid, c.score.test_id, "not_reported", "superseded",
-                                         f"not reported: score {primary.score.score_id} is more recent for "
-                                         f"{said}", said))
+        ev.decisions.append(_decision_in_record(state.person_id, c, primary, said, record, used, notes))
+
+
+def _decision_in_record(person_id: int, c: Candidate, primary: Candidate, said: str, record: DesiredRecord,
+                        used: dict[int, str], notes: list[str]) -> Decision:
+    sid = c.score.score_id
+    extra = ("; " + "; ".join(notes)) if notes else ""
+    if sid in used:
+        role = "an objective result" if sid != primary.score.score_id else "the reported result"
+        return Decision(person_id, sid, c.score.test_id, "sent", "sent",
+                        f"sent: score {sid} of {c.day} is {role} of {said}: {record.reason}{extra}", said)
+    given = (f"score {primary.score.score_id} of {primary.day} (enrollment {primary.enrollment.enrollment_id}) "
+             f"gives {said}")
+    if c.parent.test_id != primary.parent.test_id:
+        why = f"a more recent '{primary.parent.state_code}' result reports instead"
+    elif c.is_child and not primary.enrollment.active_on(c.day):
+        why = (f"its date is outside enrollment {primary.enrollment.enrollment_id}, the current enrollment "
+               "of the record")
+    elif any(note.startswith(f"score {sid} ") for note in notes):
+        why = next(note for note in notes if note.startswith(f"score {sid} "))
+    elif c.is_child:
+        why = f"a more recent result of objective '{(c.test.code or '').strip()}' is reported"
+    else:
+        why = "it is not the most recent result"
+    return Decision(person_id, sid, c.score.test_id, "not_reported", "superseded",
+                    f"not reported: score {sid} of {c.day} (enrollment {c.enrollment.enrollment_id}): {why}; "
+                    f"{given} (003: only one record per student assessment)", said)
 
 
 def _score_results(score: TestScore, cfg: RuleConfig, notes: list[str]) -> list[dict[str, str]]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.io.events_file import FileEvent, read_events
+from streams.topics import SCHOOLS, STAFF, STUDENTS
 
 
 def ods_people_and_schools(events: Iterable[FileEvent | Exception]) -> tuple[set[str], set[int], set[str]]:
@@ -25,17 +26,19 @@ def ods_people_and_schools(events: Iterable[FileEvent | Exception]) -> tuple[set
         for image in (event.value.get("before"), event.value.get("after")):
             if not isinstance(image, dict):
                 continue
-            if event.topic == "sis.students" and isinstance(image.get("stateID"), str):
+            if event.topic == STUDENTS and isinstance(image.get("stateID"), str):
                 students.add(image["stateID"].strip())
-            elif event.topic == "sis.schools" and isinstance(image.get("stateSchoolID"), int):
+            elif event.topic == SCHOOLS and isinstance(image.get("stateSchoolID"), int):
                 schools.add(image["stateSchoolID"])
-            elif event.topic == "sis.staff" and isinstance(image.get("staffStateID"), str):
+            elif event.topic == STAFF and isinstance(image.get("staffStateID"), str):
                 staff.add(image["staffStateID"])
     return students, schools, staff
 
 
-def seed_emulator(emulator: Any, events_file: str | Path) -> None:
-    students, schools, staff = ods_people_and_schools(read_events(events_file))
+def seed_emulator(emulator: Any, events: str | Path | Iterable[FileEvent | Exception]) -> None:
+    """``events``: an events file, or its events already read."""
+    students, schools, staff = ods_people_and_schools(
+        read_events(events) if isinstance(events, (str, Path)) else events)
     for sid in sorted(students):
         if sid:
             emulator.add_student(sid)

@@ -8,14 +8,23 @@ record rather than a wrong Ed-Fi write.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from streams.errors import PoisonInput
+from streams.topics import CALENDARS, CONTROL, ENROLLMENTS, SCHOOLS, STAFF, STUDENTS, TEST_SCORES, TESTS
 
 ServiceType = Literal["P", "S", "N"]
 MAX_TEXT = 1024  # longer SIS strings are rejected as poison (oversized values)
+# Every integer the product carries is an Avro long on the internal topics: checked here, at the edge
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
+_ASCII_INT = re.compile(r"-?[0-9]{1,19}")  # not str.isdigit: "²" passes it and fails int()
+
+
+def in_long_range(value: int) -> bool:
+    return LONG_MIN <= value <= LONG_MAX
 
 
 def _get(row: Mapping[str, Any], name: str, required: bool) -> Any:
@@ -30,9 +39,12 @@ def _int(row: Mapping[str, Any], name: str, required: bool = True) -> int | None
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
-        raise PoisonInput("bad_field", f"'{name}' must be an integer, got {value!r}")
+        if isinstance(value, str) and _ASCII_INT.fullmatch(value.strip()):
+            value = int(value.strip())
+        else:
+            raise PoisonInput("bad_field", f"'{name}' must be an integer, got {str(value)[:40]!r}")
+    if not in_long_range(value):
+        raise PoisonInput("out_of_range", f"'{name}' does not fit in 64 bits")
     return value
 
 
@@ -81,12 +93,31 @@ def _date(row: Mapping[str, Any], name: str, required: bool = False) -> dt.date 
         return None
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _epoch_date(name, value)
     if not isinstance(value, str):
-        raise PoisonInput("bad_date", f"'{name}' must be an ISO date string, got {value!r}")
+        raise PoisonInput("bad_date", f"'{name}' must be an ISO date string or a number of days, got {value!r}")
     try:
         return dt.date.fromisoformat(value[:10])
     except ValueError as exc:
         raise PoisonInput("bad_date", f"'{name}' is not a valid date: {value!r}") from exc
+
+
+# Without a schema (Debezium's schemas.enable=false) a date column's int is days since 1970
+# (io.debezium.time.Date), and a DATETIME column's is epoch milli-, micro- or nanoseconds: the magnitudes do
+# not overlap for any day from 1973 to 4700 (days below 10**6, ms below 10**14, us below 10**17; docs/sources.md).
+_EPOCH = dt.date(1970, 1, 1)
+_PER_DAY = ((10**17, 86_400 * 10**9), (10**14, 86_400 * 10**6), (10**6, 86_400 * 1000), (0, 1))
+
+
+def _epoch_date(name: str, value: int) -> dt.date:
+    for floor, per_day in _PER_DAY:
+        if abs(value) >= floor:
+            try:
+                return _EPOCH + dt.timedelta(days=value // per_day)
+            except OverflowError as exc:
+                raise PoisonInput("bad_date", f"'{name}' {value} is out of range") from exc
+    raise AssertionError("unreachable")
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -298,13 +329,13 @@ R = TypeVar("R", bound=Row)
 
 # topic -> (row type, primary-key field)
 TOPIC_ROWS: dict[str, tuple[Callable[[Mapping[str, Any]], Row], str]] = {
-    "sis.students": (Student.from_row, "personID"),
-    "sis.staff": (Staff.from_row, "personID"),
-    "sis.schools": (School.from_row, "schoolID"),
-    "sis.calendars": (Calendar.from_row, "calendarID"),
-    "sis.enrollments": (Enrollment.from_row, "enrollmentID"),
-    "sis.tests": (Test.from_row, "testID"),
-    "sis.test_scores": (TestScore.from_row, "scoreID"),
+    STUDENTS: (Student.from_row, "personID"),
+    STAFF: (Staff.from_row, "personID"),
+    SCHOOLS: (School.from_row, "schoolID"),
+    CALENDARS: (Calendar.from_row, "calendarID"),
+    ENROLLMENTS: (Enrollment.from_row, "enrollmentID"),
+    TESTS: (Test.from_row, "testID"),
+    TEST_SCORES: (TestScore.from_row, "scoreID"),
 }
 SIS_TOPICS: tuple[str, ...] = tuple(TOPIC_ROWS)
-CONTROL_TOPIC = "edfi.control"
+CONTROL_TOPIC = CONTROL

@@ -1,9 +1,11 @@
-"""What the three fault tests share: the reference result (``simulate``), the comparison with the ODS the
-run produced, the pending-work probe, and the one summary line each test prints."""
+"""What the fault tests share: the reference result (``simulate``), the comparison with the ODS the run
+produced, the pending-work probe, the one summary line each test prints, and :class:`FaultRun`, the setup and
+end of a run against a local stack."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,3 +124,88 @@ class Summary:
                 f"writes_beyond_minimal={self.write_attempts - self.simulate_writes} "
                 f"acked_beyond_minimal={self.writes_acked - self.simulate_writes} seconds={self.seconds:.0f}"
                 + "".join(f" {k}={v}" for k, v in self.extra.items()))
+
+
+Record = tuple[str, bytes | None, bytes | None]
+
+
+@dataclass
+class RunResult:
+    """What a fault run ended with: the ODS records, how they compare with simulate's, the write requests the
+    emulator saw (all, 2xx) and the dead letters."""
+
+    actual: list[dict[str, Any]]
+    outcome: Outcome
+    attempts: int
+    acked: int
+    dead: list[Any]
+
+
+@dataclass
+class FaultRun:
+    """The setup every fault test shares: the events file, the configuration, simulate's reference over the
+    same events, the events as the bytes ``produce`` publishes, the progress lines and the clock; then the
+    end of the run (:meth:`result`, :meth:`report`) and the no-loss checks (:meth:`assert_no_loss`)."""
+
+    name: str
+    events: Path
+    config: Path
+    reference: Reference
+    records: list[Record]
+    lines: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def prepare(cls, name: str, directory: Path, events: Path | None = None) -> FaultRun:
+        """The 400-student district of tests/faults/history.py unless ``events`` is given."""
+        from tests.faults.history import write_district
+
+        started = time.monotonic()
+        events = events or write_district(directory / "events.jsonl")
+        config = write_config(directory)
+        return cls(name, events, config, simulate(events, config, directory / "sim"), encoded(events),
+                   started=started)
+
+    def stack(self, partitions: int = 3, **options: Any) -> LocalStack:
+        return LocalStack(self.config, self.events, partitions=partitions, echo=self.lines.append, **options)
+
+    @property
+    def log(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_idle(self, stack: LocalStack, seconds: float) -> None:
+        """Until the pipeline is idle; on a timeout, the last progress lines with the error."""
+        try:
+            stack.wait_idle(seconds)
+        except RuntimeError as error:
+            raise AssertionError("\n".join([*self.lines[-40:], str(error)])) from error
+
+    def result(self, stack: LocalStack) -> RunResult:
+        from streams.deadletters.log import read_dead_letters
+
+        actual = stack.emulator.records()
+        attempts, acked = write_requests(stack)
+        return RunResult(actual, compare(self.reference.records, actual), attempts, acked,
+                         read_dead_letters(stack.kafka_config))
+
+    def report(self, result: RunResult, capsys: Any, events: int | None = None, **fields: Any) -> Summary:
+        """The test's one FAULTS line (``events``: how many the run had, default the events file's lines)."""
+        from tests.faults.history import read_lines
+
+        summary = Summary(self.name, events=len(read_lines(self.events)) if events is None else events,
+                          seconds=time.monotonic() - self.started, records=len(result.actual),
+                          lost=result.outcome.lost, write_attempts=result.attempts, writes_acked=result.acked,
+                          simulate_writes=self.reference.writes, **fields)
+        with capsys.disabled():
+            print("\n" + summary.line())
+        return summary
+
+    def assert_no_loss(self, stack: LocalStack, result: RunResult) -> None:
+        """The final ODS equals simulate's, nothing lost or unexpected, no unhandled error in the worker log."""
+        if result.outcome.lost:  # name the lost records and what the worker says of their students
+            from tests.faults.diagnosis import lost_records
+
+            self.lines[:0] = lost_records(stack, self.reference.records, result.actual, self.events)
+        assert result.outcome.lost == 0 and result.outcome.unexpected == 0, f"{result.outcome}\n{self.log}"
+        assert result.outcome.equal, self.log
+        assert worker_errors(stack) == [], "unhandled errors in the worker log"

@@ -9,21 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
-from history import read_lines, write_district  # type: ignore[import-not-found]
-from support import (  # type: ignore[import-not-found]
-    Summary,
-    compare,
-    encoded,
-    simulate,
-    worker_errors,
-    write_config,
-    write_requests,
-)
 
-from streams.deadletters.log import read_dead_letters
 from streams.demo.metrics_scrape import by_label, total
-from streams.demo.stack import LocalStack
 from streams.emulator.faults import FaultSettings
+from tests.faults.support import FaultRun
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
@@ -37,13 +26,9 @@ BATCHES, BATCH_SPACING_SECONDS = 4, 11.0
 
 def test_edfi_faults_and_token_expiry_lose_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    started = time.monotonic()
     monkeypatch.setenv("EDFI_STREAM_EDFI__TIMEOUT_SECONDS", WORKER_TIMEOUT_SECONDS)  # LocalStack copies os.environ
-    events = write_district(tmp_path / "events.jsonl")
-    config = write_config(tmp_path)
-    reference = simulate(events, config, tmp_path / "sim")
-    lines: list[str] = []
-    with LocalStack(config, events, partitions=3, echo=lines.append) as stack:
+    run = FaultRun.prepare("edfi-faults", tmp_path)
+    with run.stack(partitions=3) as stack:
         stack.wait_ready()
         emulator = stack.emulator
 
@@ -54,7 +39,7 @@ def test_edfi_faults_and_token_expiry_lose_nothing(tmp_path: Path, monkeypatch: 
 
         tokens_before = stack.emulator_thread.call(bad_day)
         # Paced like a school day's stream (four batches, 11 s apart), so the run outlives a token twice.
-        records = encoded(events)
+        records = run.records
         size = -(-len(records) // BATCHES)
         produce_started = time.monotonic()
         for number in range(BATCHES):
@@ -64,9 +49,7 @@ def test_edfi_faults_and_token_expiry_lose_nothing(tmp_path: Path, monkeypatch: 
         stack.wait_idle(240)
         run_seconds = time.monotonic() - produce_started
         stack.emulator_thread.call(lambda: emulator.faults.configure(FaultSettings()))
-        actual = emulator.records()
-        outcome = compare(reference.records, actual)
-        attempts, acked = write_requests(stack)
+        result = run.result(stack)
         injected = dict(emulator.faults.injected)
         tokens = int(emulator.stats.get("tokens_issued", 0)) - tokens_before
         unauthorized = sum(v for k, v in emulator.stats.items() if k.endswith(" 401"))
@@ -74,17 +57,11 @@ def test_edfi_faults_and_token_expiry_lose_nothing(tmp_path: Path, monkeypatch: 
         retries = by_label(metrics, "edfi_stream_edfi_retries_total", "reason")
         decreases = total(metrics, "edfi_stream_concurrency_decreases_total")
         limit = total(metrics, "edfi_stream_writes_in_flight_limit")
-        dead = read_dead_letters(stack.kafka_config)
-        summary = Summary("edfi-faults", events=len(read_lines(events)), seconds=time.monotonic() - started,
-                          faults=injected, records=len(actual), lost=outcome.lost, write_attempts=attempts,
-                          writes_acked=acked, simulate_writes=reference.writes,
-                          extra={"tokens_issued": tokens, "answered_401": unauthorized,
-                                 "paced_run_seconds": round(run_seconds),
-                                 "limit_decreases": int(decreases), "in_flight_limit": int(limit),
-                                 "retries": ",".join(f"{k}={v:.0f}" for k, v in sorted(retries.items()))})
-        with capsys.disabled():
-            print("\n" + summary.line())
-        log = "\n".join(lines)
+        run.report(result, capsys, faults=injected,
+                   extra={"tokens_issued": tokens, "answered_401": unauthorized,
+                          "paced_run_seconds": round(run_seconds),
+                          "limit_decreases": int(decreases), "in_flight_limit": int(limit),
+                          "retries": ",".join(f"{k}={v:.0f}" for k, v in sorted(retries.items()))})
         assert injected.get("error", 0) > 0 and injected.get("throttle", 0) > 0 and injected.get("timeout", 0) > 0
         assert sum(retries.values()) >= sum(injected.values()) - 5, (retries, injected)
         # the adaptive in-flight limit heard the 429s, 503s and timeouts, and stayed within its range
@@ -93,7 +70,5 @@ def test_edfi_faults_and_token_expiry_lose_nothing(tmp_path: Path, monkeypatch: 
         # 20 s lifetime, so the worker took at least one more before it expired
         assert unauthorized >= 1
         assert run_seconds > 33 and tokens >= 2, (tokens, run_seconds)
-        assert outcome.lost == 0 and outcome.unexpected == 0, f"{outcome}\n{log}"
-        assert outcome.equal, log
-        assert worker_errors(stack) == [], "unhandled errors in the worker log"
-        assert dead == [], [d.record.get("reason") for d in dead[:5]]
+        run.assert_no_loss(stack, result)
+        assert result.dead == [], [d.record.get("reason") for d in result.dead[:5]]

@@ -12,21 +12,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from history import build_district  # type: ignore[import-not-found]
-from malformed import poison, unknown_references  # type: ignore[import-not-found]
-from support import (  # type: ignore[import-not-found]
-    Summary,
-    compare,
-    encoded,
-    simulate,
-    worker_errors,
-    write_config,
-    write_requests,
-)
 
-from streams.deadletters.log import read_dead_letters
 from streams.demo.metrics_scrape import by_label
 from streams.demo.stack import LocalStack
+from tests.faults.history import build_district
+from tests.faults.malformed import poison, unknown_references
+from tests.faults.support import FaultRun
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
@@ -34,9 +25,10 @@ SEED = 7008
 MALFORMED, UNKNOWN_REFERENCES = 200, 20   # of the 200, 20 are well-formed scores with unknown references
 
 
-def explain(stack: LocalStack, score_id: int) -> list[dict]:  # type: ignore[type-arg]
-    url = f"http://127.0.0.1:{stack.web_port}/explain?scoreID={score_id}"
-    with urllib.request.urlopen(url, timeout=10) as response:
+def explain(stack: LocalStack, score_id: int) -> list[dict]:
+    request = urllib.request.Request(f"{stack.web_url}/explain", data=json.dumps({"scoreID": score_id}).encode(),
+                                     headers={"Content-Type": "application/json", **stack.auth_headers()})
+    with urllib.request.urlopen(request, timeout=10) as response:
         return list(json.loads(response.read())["decisions"])
 
 
@@ -50,24 +42,20 @@ def test_poison_is_dead_lettered_and_the_rest_goes_through(tmp_path: Path,
     for event in unknown:
         good.insert(rng.randint(len(good) // 2, len(good)), event)
     history.events = good
-    events = history.write(tmp_path / "well-formed.jsonl")
-    config = write_config(tmp_path)
-    reference = simulate(events, config, tmp_path / "sim")
+    run = FaultRun.prepare("malformed", tmp_path, events=history.write(tmp_path / "well-formed.jsonl"))
+    run.started = started
 
     bad = poison(good, MALFORMED - UNKNOWN_REFERENCES, rng)
-    stream: list[tuple[str, bytes | None, bytes | None]] = encoded(events)
+    stream: list[tuple[str, bytes | None, bytes | None]] = list(run.records)
     poison_at: list[int] = sorted(rng.sample(range(len(stream) + len(bad)), len(bad)))
     for index, item in zip(poison_at, bad, strict=True):   # ascending: earlier inserts keep later indexes right
         stream.insert(index, (item.topic, item.key, item.value))
-    lines: list[str] = []
-    with LocalStack(config, events, partitions=3, echo=lines.append) as stack:
+    with run.stack(partitions=3) as stack:
         placed = stack.produce_raw(stream)
         stack.wait_idle(240)
         assert stack.worker.alive
-        actual = stack.emulator.records()
-        outcome = compare(reference.records, actual)
-        attempts, acked = write_requests(stack)
-        letters = {d.key: d for d in read_dead_letters(stack.kafka_config)}
+        result = run.result(stack)
+        letters = {d.key: d for d in result.dead}
         consumed = by_label(stack.metrics(), "edfi_stream_events_consumed_total", "outcome")
         held = {e["key"]["scoreID"]: [d.get("reason") for d in explain(stack, e["key"]["scoreID"])]
                 for e in unknown}
@@ -75,14 +63,8 @@ def test_poison_is_dead_lettered_and_the_rest_goes_through(tmp_path: Path,
         expected = {f"{t}:{p}:{o}": item for item, (t, p, o) in
                     zip(bad, [placed[i] for i in poison_at], strict=True)}
         found = {key: letters[key] for key in expected if key in letters}
-        summary = Summary("malformed", events=len(stream), seconds=time.monotonic() - started,
-                          poison=len(found), held_unknown_reference=sum(
-                              1 for reasons in held.values() if reasons and set(reasons) <= {
-                                  "student_unknown", "test_unknown"}),
-                          records=len(actual), lost=outcome.lost, write_attempts=attempts, writes_acked=acked,
-                          simulate_writes=reference.writes)
-        with capsys.disabled():
-            print("\n" + summary.line())
+        run.report(result, capsys, events=len(stream), poison=len(found), held_unknown_reference=sum(
+            1 for reasons in held.values() if reasons and set(reasons) <= {"student_unknown", "test_unknown"}))
         missing = sorted({item.kind for key, item in expected.items() if key not in found})
         assert not missing, f"poison kinds without a dead letter: {missing}"
         wrong = [(item.kind, item.reason, found[key].record.get("reason")) for key, item in expected.items()
@@ -94,6 +76,4 @@ def test_poison_is_dead_lettered_and_the_rest_goes_through(tmp_path: Path,
         assert consumed.get("dead_letter") == len(bad)
         assert consumed.get("ok", 0) + consumed.get("ignored", 0) == len(stream) - len(bad)
         assert all(reasons and set(reasons) <= {"student_unknown", "test_unknown"} for reasons in held.values()), held
-        assert outcome.lost == 0 and outcome.unexpected == 0, f"{outcome}\n" + "\n".join(lines)
-        assert outcome.equal
-        assert worker_errors(stack) == [], "unhandled errors in the worker log"
+        run.assert_no_loss(stack, result)

@@ -76,8 +76,12 @@ def test_exact_end_offsets_read_past_the_reported_high_watermark(broker: Embedde
         producer.produce(topic, key=str(i).encode(), value=str(i).encode(), partition=i % 2)
     assert producer.flush(15) == 0
     reported = end_offsets(broker.bootstrap_servers, [topic])
-    # tansu's bug, which exact_end_offsets is for: with multi-record batches the high watermark falls short
-    assert sum(reported.values()) < 3000
+    if broker.kind == "tansu":
+        # tansu's bug, which exact_end_offsets is for: with multi-record batches the high watermark falls short
+        assert sum(reported.values()) < 3000
+    else:
+        # Apache Kafka reports the real ends, multi-record batches or not: no workaround needed there
+        assert reported == {(topic, 0): 1500, (topic, 1): 1500}
     assert exact_end_offsets(broker.bootstrap_servers, [topic]) == {(topic, 0): 1500, (topic, 1): 1500}
     # an empty partition stays 0, without a read
     empty = unique_topic("hwm-empty", partitions=1)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from confluent_kafka import Producer
-from scenario import build  # type: ignore[import-not-found]
 from typer.testing import CliRunner
 
 from streams.cli.main import app
 from streams.deadletters.log import group, read_dead_letters, render
 from streams.demo.stack import LocalStack
+from tests.support.scenario import build
 
 
 def test_dead_letters_listed_retried_and_archived(tmp_path: Path) -> None:
@@ -52,3 +52,16 @@ def test_dead_letters_listed_retried_and_archived(tmp_path: Path) -> None:
         again = [d for d in read_dead_letters(stack.kafka_config) if d.stage == "egress"]
         assert len(again) == before  # the ODS still rejects them: they come back, nothing is lost
         assert stack.emulator.records(), "the other records reached the ODS"
+
+        # the CLI's actions are on the console's audit trail too, under the machine's login and role "cli"
+        from streams.console.audit import AUDIT_TOPIC, audit_events
+        from streams.console.durable import read_all
+
+        trail = audit_events(read_all(stack.kafka_config, AUDIT_TOPIC, "test-audit-reader"))
+        cli = [(e.role, e.action, e.what, e.count) for e in trail]
+        assert ("cli", "archive", "letters cause=bad_avro", 1) in cli, cli
+        assert ("cli", "retry", "letters stage=egress", before) in cli, cli
+        toggled = runner.invoke(app, ["toggle", "studentAssessments", "on"], env=env)
+        assert toggled.exit_code == 0, toggled.output
+        trail = audit_events(read_all(stack.kafka_config, AUDIT_TOPIC, "test-audit-reader"))
+        assert trail[0].action == "toggle" and trail[0].what == "studentAssessments on" and trail[0].role == "cli"

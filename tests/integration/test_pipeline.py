@@ -7,7 +7,6 @@ import json
 import urllib.request
 from pathlib import Path
 
-from scenario import build  # type: ignore[import-not-found]
 from typer.testing import CliRunner
 
 from streams.cli.main import app
@@ -16,11 +15,15 @@ from streams.demo.metrics_scrape import by_label, total
 from streams.demo.run import comparable
 from streams.demo.stack import LocalStack
 from streams.simulate.run import run_simulation
+from tests.support.scenario import build
 
 
-def get_json(url: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+def get_json(url: str, data: dict | None = None, headers: dict[str, str] | None = None
+             ) -> tuple[int, dict]:
+    body = json.dumps(data).encode() if data is not None else None
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json", **(headers or {})})
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
@@ -50,10 +53,14 @@ def test_worker_and_simulate_agree_and_metrics_move(tmp_path: Path) -> None:
         lines_in = [json.loads(line) for line in events.read_text().splitlines()]
         assert consumed["ok"] == sum(1 for e in lines_in if e["value"] is not None) == produced - 1
         assert consumed["ignored"] == 1  # the tombstone after the score delete
-        posts = by_label(metrics, "edfi_stream_edfi_requests_total", "status_class")
-        assert posts.get("2xx", 0) >= 5
-        assert total(metrics, "edfi_stream_end_to_end_latency_seconds_count") >= 5
-        assert total(metrics, "edfi_stream_edfi_request_duration_seconds_count") >= 5
+        answered = by_label(metrics, "edfi_stream_edfi_requests_total", "status_class")
+        # how many writes reach the API depends on how events fall into micro-batches (a batch sends only
+        # its net change), so the metric is held to what the API itself answered, not to a fixed number
+        api_2xx = sum(1 for _, path, status in list(stack.emulator.request_log)
+                      if "/data/" in path.lower() and 200 <= status < 300)
+        assert answered.get("2xx", 0) == api_2xx >= len(records), (answered, stack.emulator.request_log)
+        assert total(metrics, "edfi_stream_end_to_end_latency_seconds_count") >= len(records)
+        assert total(metrics, "edfi_stream_edfi_request_duration_seconds_count") >= api_2xx
         decisions = by_label(metrics, "edfi_stream_rule_decisions_total", "outcome")
         assert decisions["sent"] > 0 and decisions["excluded_school"] > 0 and decisions["excluded_enrollment"] > 0
         assert total(metrics, "edfi_stream_dead_letters_total") == 0
@@ -63,8 +70,10 @@ def test_worker_and_simulate_agree_and_metrics_move(tmp_path: Path) -> None:
         assert get_json(base + "/healthz") == (200, {"status": "alive"})
         status, ready = get_json(base + "/readyz")
         assert status == 200 and ready["ready"] is True, ready
-        _, explained = get_json(base + "/explain?personID=4")
+        assert get_json(base + "/explain", {"personID": 4})[0] == 401  # student data: never without a login
+        _, explained = get_json(base + "/explain", {"personID": 4}, stack.auth_headers())
         messages = [d["message"] for d in explained["decisions"]]
         assert messages and all("marked Exclude" in m for m in messages), messages
-        cli = CliRunner().invoke(app, ["explain", "--worker", base, "--person-id", "4"])
+        token = {"EDFI_STREAM_WEB_VIEWER_TOKEN": stack.env["EDFI_STREAM_WEB_VIEWER_TOKEN"]}
+        cli = CliRunner().invoke(app, ["explain", "--worker", base, "--person-id", "4"], env=token)
         assert cli.exit_code == 0 and "school 3 (Private) is marked Exclude" in cli.output, cli.output

@@ -3,13 +3,22 @@ offsets after the committed one never acknowledged), not in flight, unchanged fo
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from agents.commit_repair import HoleWatch, PartitionAcks, hole
+
+
+class TP(NamedTuple):
+    """A topic partition as aiokafka's (a named tuple)."""
+
+    topic: str
+    partition: int
 
 
 def test_what_is_a_hole() -> None:
     assert hole(PartitionAcks(6, 147, range(11, 148))) == (6, 10)  # the fault test's stall: 6-10 skipped
     assert hole(PartitionAcks(6, 147, range(6, 148))) is None  # contiguous: commits go on
-    assert hole(PartitionAcks(6, 147, range(7, 148))) is None  # one missing offset: Faust commits past it
+    assert hole(PartitionAcks(6, 147, range(7, 148))) == (6, 6)  # one missing record: a hole too (head_gap)
     assert hole(PartitionAcks(6, 147, range(11, 148), in_flight=[8])) is None  # still being processed
     assert hole(PartitionAcks(None, 19, range(11, 20))) is None  # never committed: no known start
 
@@ -54,12 +63,11 @@ def test_a_hole_is_due_after_the_hold_time_and_only_while_unchanged() -> None:
 
 
 def test_only_partitions_that_agents_acknowledge_are_read() -> None:
-    from collections import namedtuple
     from types import SimpleNamespace
 
     from agents.commit_repair import partition_acks
 
-    tp = namedtuple("tp", "topic partition")
+    tp = TP
     inputs, changelog = tp("sis.tests", 0), tp("edfi-stream-students-changelog", 0)
     consumer = SimpleNamespace(
         assignment=lambda: {inputs, changelog}, _committed_offset={inputs: 2}, _read_offset={},
@@ -128,12 +136,11 @@ async def _settled(consumer: object, tps: object) -> None:
 
 
 async def test_a_hole_is_read_again_through_seek_wait_and_counted() -> None:
-    from collections import namedtuple
 
     from agents.commit_repair import repair_once
 
-    tp = namedtuple("tp", "topic partition")("sis.tests", 0)
-    consumer, now, repaired = _Consumer(tp), [0.0], []
+    tp = TP("sis.tests", 0)
+    consumer, now, repaired = _Consumer(tp), [0.0], list[Any]()
     watch = HoleWatch(hold_seconds=15, clock=lambda: now[0])
     assert await repair_once(consumer, watch, lambda t: True, lambda t: False, repaired.append, settle=_settled) == {}
     now[0] = 15
@@ -147,11 +154,10 @@ async def test_a_hole_is_read_again_through_seek_wait_and_counted() -> None:
 async def test_nothing_acknowledged_is_judged_by_the_client_s_position() -> None:
     """A partition with nothing acknowledged since its commit is a hole only if the client handed records
     past the commit to the fetch loop; records only on the broker are not fetched yet."""
-    from collections import namedtuple
 
     from agents.commit_repair import repair_once
 
-    tp = namedtuple("tp", "topic partition")("edfi-stream.write-commands", 2)
+    tp = TP("edfi-stream.write-commands", 2)
     consumer, now = _Consumer(tp), [0.0]
     consumer._committed_offset, consumer._read_offset, consumer._acked = {tp: 643}, {tp: 642}, {tp: []}
     position = [643]  # 1,900 records on the broker, none fetched yet
@@ -175,11 +181,10 @@ async def test_nothing_acknowledged_is_judged_by_the_client_s_position() -> None
 async def test_no_repair_from_a_look_taken_while_faust_commits() -> None:
     """Mid-commit, Faust has dropped the offsets it commits from its acked list but not yet moved its
     committed offset: the same picture as a hole. Such a look neither reports nor resets the watch."""
-    from collections import namedtuple
 
     from agents.commit_repair import repair_once
 
-    tp = namedtuple("tp", "topic partition")("edfi-stream.write-commands", 0)
+    tp = TP("edfi-stream.write-commands", 0)
     consumer, now = _Consumer(tp), [0.0]
     watch = HoleWatch(hold_seconds=15, clock=lambda: now[0])
     consumer._commit_fut = object()
@@ -197,14 +202,13 @@ async def test_no_repair_from_a_look_taken_while_faust_commits() -> None:
 def test_after_a_seek_back_the_records_read_again_are_not_a_hole() -> None:
     """Seek back to 6 with later records already buffered: those are acknowledged first, while 6-10 are
     read again behind them (unread yet, then waiting in the buffer). Neither picture is a hole."""
-    from collections import namedtuple
     from types import SimpleNamespace
 
     from agents.commit_repair import partition_acks
 
     assert hole(PartitionAcks(6, 6, range(11, 148))) is None  # 7-10 not read again yet
     assert hole(PartitionAcks(6, None, range(11, 148))) is None  # sought to the start: nothing read
-    tp = namedtuple("tp", "topic partition")("edfi-stream.student-events", 0)
+    tp = TP("edfi-stream.student-events", 0)
     consumer = SimpleNamespace(assignment=lambda: {tp}, _committed_offset={tp: 6}, _read_offset={tp: 147},
                                _acked={tp: list(range(11, 148))}, _unacked_messages=[])
     assert hole(partition_acks(consumer, lambda t: True)[tp]) == (6, 10)

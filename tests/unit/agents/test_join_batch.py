@@ -93,22 +93,3 @@ def test_events_without_table_use_are_acknowledged_without_a_flush() -> None:
         assert log == ["ack 2:5"]
 
     asyncio.run(scenario())
-
-
-def test_due_when_the_stream_is_dry_full_or_old() -> None:
-    async def scenario() -> None:
-        log: list[str] = []
-        batch = JoinBatch(max_events=2, max_age_seconds=3600)
-        assert not batch.due(more_waiting=False), "an empty batch is never due"
-        batch.add(FakeEvent(FakeMessage(0, 0), log))
-        assert batch.due(more_waiting=False)
-        assert not batch.due(more_waiting=True)
-        assert not batch.stale()
-        batch.add(FakeEvent(FakeMessage(0, 1), log))
-        assert batch.due(more_waiting=True), "full"
-        await batch.settle()
-        old = JoinBatch(max_age_seconds=0.0)
-        old.add(FakeEvent(FakeMessage(0, 2), log))
-        assert old.due(more_waiting=True) and old.stale()
-
-    asyncio.run(scenario())

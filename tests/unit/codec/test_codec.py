@@ -53,7 +53,8 @@ DEAD = {"stage": "egress", "reason": "rejected", "detail": "400 data policy", "s
         "partition": 2, "offset": 12345678901, "key": b"Math_1_2024", "value": b"\x00\x01\xffbinary",
         "status": 400, "edfiErrorType": "urn:ed-fi:api:bad-request:data-validation-failed",
         "edfiError": {"detail": "x", "errors": ["y"]}, "request": {"method": "POST", "path": "/x"},
-        "schoolId": 1102, "assessmentIdentifier": "State Mathematics Assessment", "tsMs": 1_700_000_000_000}
+        "schoolId": 1102, "assessmentIdentifier": "State Mathematics Assessment", "tsMs": 1_700_000_000_000,
+        "keySize": 11, "valueSize": 9, "keySha256": "ab" * 32, "valueSha256": "cd" * 32, "truncated": False}
 
 
 def test_every_topic_schema_has_an_id_and_parses() -> None:

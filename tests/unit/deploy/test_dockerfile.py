@@ -6,7 +6,8 @@ import json
 import re
 
 import yaml
-from deploy_tools import CHART, DEPLOY, REPO  # type: ignore[import-not-found]
+
+from tests.unit.deploy.deploy_tools import CHART, DEPLOY, REPO
 
 DOCKERFILE = DEPLOY / "docker" / "Dockerfile"
 

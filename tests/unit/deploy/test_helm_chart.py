@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
-from deploy_tools import CHART, DEPLOY, RULES, require  # type: ignore[import-not-found]
 
 from streams.config import load_settings
+from tests.unit.deploy.deploy_tools import CHART, DEPLOY, RULES, require
 
 REQUIRE = "EDFI_STREAM_REQUIRE_DEPLOY_TOOLS"
 K8S_VERSION = "1.30.0"
@@ -80,7 +80,7 @@ def test_lint_reports_bad_values(helm: Any) -> None:
 def test_default_render(helm: Any) -> None:
     docs = render(helm)
     assert sorted(d["kind"] for d in docs) == [
-        "ConfigMap", "Deployment", "PodDisruptionBudget", "Secret", "Service", "ServiceAccount"]
+        "ConfigMap", "Deployment", "NetworkPolicy", "PodDisruptionBudget", "Secret", "Service", "ServiceAccount"]
     deployment = one(docs, "Deployment")
     pod = deployment["spec"]["template"]["spec"]
     c = container(docs)
@@ -191,6 +191,79 @@ def test_monitoring_objects_off_by_default_and_on_when_asked(helm: Any) -> None:
     assert [d["kind"] for d in only_rules].count("PrometheusRule") == 1
 
 
+def ingress_of(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    policy = one(docs, "NetworkPolicy")
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= \
+        one(docs, "Deployment")["spec"]["template"]["metadata"]["labels"].items()
+    [rule] = policy["spec"]["ingress"]
+    assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+    peers: list[dict[str, Any]] = rule["from"]
+    return peers
+
+
+def test_network_policy_admits_only_the_release_by_default(helm: Any) -> None:
+    docs = render(helm)
+    own = one(docs, "Deployment")["spec"]["selector"]["matchLabels"]
+    assert ingress_of(docs) == [{"podSelector": {"matchLabels": own}}]
+
+
+def test_network_policy_admits_the_namespaces_and_pods_named(helm: Any) -> None:
+    docs = render(helm, {"networkPolicy": {"namespaces": ["monitoring", "ingress-nginx"],
+                                           "pods": [{"app": "console"}],
+                                           "from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}})
+    peers = ingress_of(docs)
+    assert peers[1:] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}},
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}},
+        {"podSelector": {"matchLabels": {"app": "console"}}},
+        {"ipBlock": {"cidr": "10.0.0.0/8"}}]
+    assert not [d for d in render(helm, {"networkPolicy": {"enabled": False}}) if d["kind"] == "NetworkPolicy"]
+
+
+def test_web_credentials_come_from_the_secret(helm: Any, tmp_path: Path) -> None:
+    docs = render(helm, {"secrets": {"webViewerToken": "view-t", "webOperatorUser": "ops",
+                                     "webOperatorPassword": "op-pw"}})
+    secret = one(docs, "Secret")
+    assert {k: v for k, v in secret["stringData"].items() if k.startswith("web")} == {
+        "webViewerToken": "view-t", "webOperatorUser": "ops", "webOperatorPassword": "op-pw"}
+    variables = env(docs)
+    for name, key in [("EDFI_STREAM_WEB_VIEWER_TOKEN", "webViewerToken"),
+                      ("EDFI_STREAM_WEB_OPERATOR_PASSWORD", "webOperatorPassword"),
+                      ("EDFI_STREAM_WEB_OPERATOR_TOKEN", "webOperatorToken")]:
+        assert variables[name]["secretKeyRef"] == {"name": secret["metadata"]["name"], "key": key, "optional": True}
+    assert all("op-pw" not in str(e) for e in container(docs)["env"])
+    assert "op-pw" not in one(docs, "ConfigMap")["data"]["config.yaml"]
+
+    existing = env(render(helm, {"secrets": {"existingSecret": "creds",
+                                             "existingSecretKeys": {"webViewerToken": "viewer_token"}}}))
+    assert existing["EDFI_STREAM_WEB_VIEWER_TOKEN"]["secretKeyRef"]["key"] == "viewer_token"
+    assert existing["EDFI_STREAM_WEB_OPERATOR_USER"]["secretKeyRef"]["key"] == "EDFI_STREAM_WEB_OPERATOR_USER"
+    renamed = env(render(helm, {"config": {"edfi": {"baseUrl": "http://ods"}, "kafka": {"bootstrapServers": "k"},
+                                           "web": {"viewerTokenEnv": "STEWARD_TOKEN"}}}))
+    assert renamed["STEWARD_TOKEN"]["secretKeyRef"]["key"] == "webViewerToken"
+
+
+def test_workers_advertise_their_pod_address(helm: Any) -> None:
+    variables = env(render(helm))
+    assert variables["POD_IP"] == {"fieldRef": {"fieldPath": "status.podIP"}}
+    assert variables["EDFI_STREAM_WORKER__ADVERTISED_URL"] == "http://$(POD_IP):6066"
+    names = [e["name"] for e in container(render(helm))["env"]]
+    assert names.index("POD_IP") < names.index("EDFI_STREAM_WORKER__ADVERTISED_URL")  # defined before use
+
+
+def test_allowed_hosts_are_the_service_names_and_those_given(helm: Any, tmp_path: Path) -> None:
+    docs = render(helm, {"config": {"edfi": {"baseUrl": "https://ods"}, "kafka": {"bootstrapServers": "k"},
+                                    "web": {"allowedHosts": ["edfi.district.example"], "timeZone": "America/Denver"}}})
+    path = tmp_path / "config.yaml"
+    path.write_text(one(docs, "ConfigMap")["data"]["config.yaml"], encoding="utf-8")
+    settings = load_settings(path, environ={})
+    service = one(docs, "Service")["metadata"]["name"]
+    assert settings.web.allowed_hosts == ["localhost", service, f"{service}.edfi", f"{service}.edfi.svc",
+                                          f"{service}.edfi.svc.cluster.local", "edfi.district.example"]
+    assert settings.web.time_zone == "America/Denver"
+
+
 def test_replicas_never_exceed_partitions(helm: Any) -> None:
     assert one(render(helm, {"replicaCount": 4}), "Deployment")["spec"]["replicas"] == 4
     refused = r"replicaCount \(5\) must not exceed config.kafka.topicPartitions \(4\)"
@@ -209,9 +282,20 @@ def test_replicas_never_exceed_partitions(helm: Any) -> None:
      "clientSecret"),
     ({"config": {"edfi": {"baseUrl": "ods.example"}, "kafka": {"bootstrapServers": "k"}}}, "baseUrl"),
     ({"config": {"kafka": {"bootstrapServers": "k", "saslPassword": "p"}}}, "saslPassword"),
+    ({"config": {"edfi": {"baseUrl": "http://ods", "apiToken": "t"}, "kafka": {"bootstrapServers": "k"}}},
+     "apiToken"),
+    ({"config": {"kafka": {"bootstrapServers": "k", "saslPassphrase": "p"}}}, "saslPassphrase"),
     ({"config": {"kafka": {"bootstrapServers": "k", "topicPartitions": 0}}}, "topicPartitions"),
     ({"serviceMonitor": {"enabled": "yes"}}, "/serviceMonitor/enabled"),
     ({"image": {"pullPolicy": "Sometimes"}}, "pullPolicy"),
+    ({"networkPolicy": {"enabled": "yes"}}, "/networkPolicy/enabled"),
+    ({"networkPolicy": {"namespaces": ["Monitoring"]}}, "/networkPolicy/namespaces"),
+    ({"networkPolicy": {"allowAll": True}}, "allowAll"),
+    ({"networkPolicy": {"pods": [{}]}}, "/networkPolicy/pods"),
+    ({"config": {"edfi": {"baseUrl": "http://ods"}, "kafka": {"bootstrapServers": "k"},
+                 "web": {"password": "x"}}}, "password"),
+    ({"config": {"edfi": {"baseUrl": "http://ods"}, "kafka": {"bootstrapServers": "k"},
+                 "web": {"allowedHosts": ["http://x"]}}}, "allowedHosts"),
 ])
 def test_schema_rejects_bad_values(helm: Any, values: dict[str, Any], message: str) -> None:
     with pytest.raises(helm.HelmValuesError, match=message):
@@ -222,6 +306,9 @@ def test_notes_warn_without_credentials(helm: Any) -> None:
     assert "WARNING: no Ed-Fi client secret" in render_raw(helm)["edfi-stream/templates/NOTES.txt"]
     notes = render_raw(helm, {"secrets": {"existingSecret": "creds"}})["edfi-stream/templates/NOTES.txt"]
     assert "WARNING" not in notes and "Secret creds (existing)" in notes
+    assert "WARNING: no web credentials" in render_raw(helm)["edfi-stream/templates/NOTES.txt"]
+    with_web = render_raw(helm, {"secrets": {"edfiClientSecret": "s", "webViewerToken": "t"}})
+    assert "WARNING" not in with_web["edfi-stream/templates/NOTES.txt"]
 
 
 def manifests(helm: Any, tmp_path: Path, values: dict[str, Any]) -> Path:
@@ -239,6 +326,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 ALL_ON = {"serviceMonitor": {"enabled": True}, "prometheusRule": {"enabled": True},
+          "networkPolicy": {"namespaces": ["monitoring"], "pods": [{"app": "ingress"}],
+                            "from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]},
           "secrets": {"existingSecret": "creds"},
           "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}}}
 
@@ -281,3 +370,19 @@ def test_missing_tool_fails_only_when_required(monkeypatch: pytest.MonkeyPatch, 
     expected = pytest.fail.Exception if flag == "1" else pytest.skip.Exception
     with pytest.raises(expected):
         tool("edfi_stream_no_such_module_xyz", "a missing tool")
+
+
+def test_the_topics_and_registry_values_reach_the_worker(helm: Any, tmp_path: Path) -> None:
+    docs = render(helm, {"config": {
+        "topics": {"testScores": "campus.campus.dbo.TestScore", "enrollments": "campus.campus.dbo.Enrollment"},
+        "schemaRegistry": {"url": "https://schema-registry:8081", "tokenEnv": "REGISTRY_TOKEN"},
+        "sis": {"timeZone": "America/Denver"}}})
+    path = tmp_path / "config.yaml"
+    path.write_text(one(docs, "ConfigMap")["data"]["config.yaml"], encoding="utf-8")
+    settings = load_settings(path, environ={})
+    assert settings.topic_map().kafka("sis.test_scores") == "campus.campus.dbo.TestScore"
+    assert settings.topic_map().kafka("sis.students") == "sis.students"
+    assert settings.schema_registry.url == "https://schema-registry:8081"
+    assert settings.sis.time_zone == "America/Denver"
+    with pytest.raises(Exception, match="topics"):
+        render(helm, {"config": {"topics": {"scores": "x"}}})  # the schema knows the table keys

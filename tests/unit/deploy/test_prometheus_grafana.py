@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from deploy_tools import (  # type: ignore[import-not-found]
+
+from streams.observability.metrics import METRIC_NAMES
+from tests.unit.deploy.deploy_tools import (
     CHART,
     RULE_TESTS,
     RULES,
@@ -18,8 +20,6 @@ from deploy_tools import (  # type: ignore[import-not-found]
     promtool,
     rule_exprs,
 )
-
-from streams.observability.metrics import METRIC_NAMES
 
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.writes import NaturalKey, WriteCommand
+from streams.writes import Action, NaturalKey, WriteCommand
 
 NS = "uri://ksde.org/Assessment/Assessment.xml"
 
@@ -19,7 +19,7 @@ def body(student: str = "00000001", result: str = "250", said: str | None = None
                               "result": result}]}
 
 
-def command(action: str, student: str = "00000001", result: str = "250", said: str | None = None) -> WriteCommand:
+def command(action: Action, student: str = "00000001", result: str = "250", said: str | None = None) -> WriteCommand:
     payload = body(student, result, said)
-    return WriteCommand(action, NaturalKey.of_payload(payload), None if action == "DELETE" else payload,  # type: ignore[arg-type]
+    return WriteCommand(action, NaturalKey.of_payload(payload), None if action == "DELETE" else payload,
                         "test")

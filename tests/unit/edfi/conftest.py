@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +10,6 @@ from streams.config import EdfiSettings
 from streams.edfi.client import EdfiClient
 from streams.emulator.core import EdfiEmulator
 from streams.emulator.transport import EmulatorTransport
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture

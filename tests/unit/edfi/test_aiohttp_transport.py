@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -17,7 +18,7 @@ from streams.edfi.factory import build_client
 from streams.emulator.core import EdfiEmulator
 from streams.emulator.server import serving
 
-BODY = {"studentAssessmentIdentifier": "Math_00000001_2024",
+BODY: dict[str, Any] = {"studentAssessmentIdentifier": "Math_00000001_2024",
         "assessmentReference": {"assessmentIdentifier": "State Mathematics Assessment",
                                 "namespace": "uri://ksde.org/Assessment/Assessment.xml"},
         "studentReference": {"studentUniqueId": "00000001"}, "reportedSchoolReference": {"schoolId": 101},
@@ -35,7 +36,8 @@ async def api() -> AsyncIterator[tuple[str, EdfiEmulator]]:
 
 
 @pytest.mark.parametrize("stack", ["aiohttp", "httpx"])
-async def test_both_stacks_write_read_and_reject_alike(api: tuple[str, EdfiEmulator], stack: str) -> None:
+async def test_both_stacks_write_read_and_reject_alike(api: tuple[str, EdfiEmulator],
+                                                      stack: Literal["aiohttp", "httpx"]) -> None:
     url, emulator = api
     client = build_client(EdfiSettings(base_url=url, http_stack=stack), credentials=("key", "secret"))
     assert isinstance(client.http._transport, AiohttpTransport) == (stack == "aiohttp")

@@ -152,14 +152,13 @@ async def test_a_cancelled_waiter_gives_back_nothing_it_did_not_get() -> None:
 
 
 async def test_the_worker_s_client_feeds_the_limit_from_the_ods_s_answers() -> None:
-    from commands_factory import command  # type: ignore[import-not-found]
-
     from streams.config import EdfiSettings
     from streams.edfi.dispatcher import EgressDispatcher
     from streams.edfi.factory import build_limit, build_sender
     from streams.emulator.core import EdfiEmulator
     from streams.emulator.faults import FaultSettings
     from streams.emulator.transport import EmulatorTransport
+    from tests.unit.edfi.commands_factory import command
 
     emu = EdfiEmulator()
     emu.add_client("key", "secret")
@@ -184,6 +183,7 @@ async def test_the_worker_s_client_feeds_the_limit_from_the_ods_s_answers() -> N
     await dispatcher.drain()
     await client.aclose()
     assert limit.decreases > 0 and limit.current < grown  # throttled: backs off
+    assert limit.pacer is None  # edfi.concurrency: paced adds one (tests/unit/edfi/test_pacing.py)
     assert len(emu.records()) == 200  # and loses nothing
 
 

@@ -6,12 +6,11 @@ import asyncio
 import random
 from typing import Any
 
-from commands_factory import command  # type: ignore[import-not-found]
-
 from streams.edfi.dispatcher import EgressDispatcher
 from streams.edfi.sender import SendResult
 from streams.errors import RetryableError
 from streams.writes import WriteCommand
+from tests.unit.edfi.commands_factory import command
 
 
 class FakeSender:

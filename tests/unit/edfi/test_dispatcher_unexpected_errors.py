@@ -5,12 +5,11 @@ committable with the write unrecorded, or never sent at all."""
 
 from __future__ import annotations
 
-from commands_factory import command  # type: ignore[import-not-found]
-
 from streams.edfi.dispatcher import EgressDispatcher
 from streams.edfi.retry import RetryPolicy
 from streams.edfi.sender import SendResult
 from streams.writes import WriteCommand
+from tests.unit.edfi.commands_factory import command
 
 
 class FlakySender:

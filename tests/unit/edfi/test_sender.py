@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from commands_factory import command  # type: ignore[import-not-found]
-
 from streams.edfi.client import EdfiClient
 from streams.edfi.identity import IdentityEntry
 from streams.edfi.sender import WriteSender
 from streams.emulator.core import EdfiEmulator
+from tests.unit.edfi.commands_factory import command
 
 
 async def test_post_learns_the_id_and_skips_an_unchanged_payload(client: EdfiClient, emu: EdfiEmulator) -> None:
@@ -60,6 +59,7 @@ async def test_unresolved_reference_is_parked_and_rejection_is_dead_lettered(cli
     parked = await sender.send(command("POST", student="99999999"))
     assert parked.outcome == "parked" and parked.status == 409
     bad = command("POST")
+    assert bad.payload is not None
     bad.payload["scoreResults"][0]["resultDatatypeTypeDescriptor"] = "uri://ed-fi.org/ResultDatatypeTypeDescriptor#X"
     dead = await sender.send(bad)
     assert dead.outcome == "dead_letter" and dead.status == 400 and dead.error is not None

@@ -4,24 +4,19 @@ httpx client holding a token, through the in-process transport."""
 from __future__ import annotations
 
 import copy
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from emulator_sample import SAMPLE, seeded_emulator, token_client  # type: ignore[import-not-found]
-
 from streams.emulator.core import EdfiEmulator
+from tests.unit.emulator.emulator_sample import SAMPLE, seeded_emulator, token_client
 
 
 @pytest.fixture
 def emu() -> EdfiEmulator:
-    return seeded_emulator()  # type: ignore[no-any-return]
+    return seeded_emulator()
 
 
 @pytest.fixture

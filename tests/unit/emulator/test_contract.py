@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_sample import NS, SAMPLE, seeded_emulator, token_client  # type: ignore[import-not-found]
 
 from streams.emulator.core import EdfiEmulator
 from streams.emulator.faults import FaultSettings
 from streams.emulator.transport import EmulatorTransport
+from tests.unit.emulator.emulator_sample import NS, SAMPLE, seeded_emulator, token_client
 
 URL = "/data/v3/ed-fi/studentAssessments"
 BODY = SAMPLE
@@ -124,7 +124,8 @@ async def test_duplicate_items_and_equality_constraints(client: httpx.AsyncClien
         "assessmentIdentifier": "State History/Gov Assessment", "identificationCode": "01", "namespace": NS}}])
     response = await client.post(URL, json=mismatch)
     assert response.status_code == 400
-    assert "$.assessmentReference.assessmentIdentifier" in response.json()["validationErrors"]
+    assert list(response.json()["validationErrors"]) == [
+        "$.studentObjectiveAssessments[0].objectiveAssessmentReference.assessmentIdentifier"]
 
 
 @pytest.mark.parametrize(("change", "entity"), [
@@ -236,8 +237,10 @@ def test_durable_state_survives_a_restart(tmp_path: Any) -> None:
 async def test_reference_resources_can_be_seeded_over_http(emu: EdfiEmulator, client: httpx.AsyncClient) -> None:
     assert (await client.post("/data/v3/ed-fi/students", json={"studentUniqueId": "NEW1"})).status_code == 201
     assert (await client.post("/data/v3/ed-fi/schools", json={"schoolId": 555})).status_code == 201
+    created = await client.post("/data/v3/ed-fi/students", json={"studentUniqueId": "NEW2"})
     listed = (await client.get("/data/v3/ed-fi/students", params={"limit": 500})).json()
-    assert {"studentUniqueId": "NEW1"} in listed
+    new2 = next(s for s in listed if s["studentUniqueId"] == "NEW2")
+    assert created.headers["Location"].endswith(new2["id"]) and new2["_etag"] and new2["_lastModifiedDate"]
     body = with_(studentReference={"studentUniqueId": "NEW1"}, reportedSchoolReference={"schoolId": 555},
                  studentAssessmentIdentifier="Math_NEW1_2024")
     assert (await client.post(URL, json=body)).status_code == 201

@@ -58,5 +58,6 @@ def test_a_rejected_body_still_gets_the_detailed_messages(body: dict[str, Any]) 
     del body["studentReference"]
     assert not schema_accepts(body)
     errors = structural_errors(body)
-    assert "studentReference is required." in errors["$.studentReference"]
-    assert any("maximum length of 60" in m for m in errors["$.studentAssessmentIdentifier"])
+    assert "StudentReference is required." in errors["$.studentReference"]
+    assert errors["$.studentAssessmentIdentifier"] == [
+        "StudentAssessmentIdentifier must be between 1 and 60 characters in length."]

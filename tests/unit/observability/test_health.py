@@ -16,7 +16,7 @@ from streams.observability import health, metrics
 async def test_default_checks_are_not_ready() -> None:
     ready, states = await health.Readiness().evaluate()
     assert not ready
-    assert set(states) == {"partitions_assigned", "not_recovering", "edfi_token"}
+    assert set(states) == {"partitions_assigned", "not_recovering", "edfi_token", "edfi_authorized"}
     assert all(not s.ok and "not set" in s.detail for s in states.values())
 
 
@@ -28,6 +28,7 @@ async def test_ready_when_all_checks_pass_sync_and_async() -> None:
     r.set_check(health.PARTITIONS_ASSIGNED, lambda: True)
     r.set_check(health.NOT_RECOVERING, lambda: (True, "recovered"))
     r.set_check(health.EDFI_TOKEN, token)
+    r.set_check(health.EDFI_AUTHORIZED, lambda: (True, ""))
     ready, states = await r.evaluate()
     assert ready
     assert states["not_recovering"] == health.CheckState(True, "recovered")

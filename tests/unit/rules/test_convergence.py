@@ -75,7 +75,7 @@ def to_events(rows: dict[tuple[str, int], list[dict[str, Any] | None]], order: l
               ) -> list[ChangeEvent]:
     position = dict.fromkeys(rows, 0)
     last: dict[tuple[str, int], dict[str, Any] | None] = dict.fromkeys(rows)
-    out = []
+    out: list[ChangeEvent] = []
     for key in order:
         topic, ident = key
         row = rows[key][position[key]]

@@ -5,7 +5,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from helpers import (  # type: ignore[import-not-found]
+from streams.rules.config import RuleConfig
+from streams.rules.engine import InMemoryStores, RuleEngine
+from streams.sis.events import ChangeEvent
+from tests.unit.rules.helpers import (
     assessment_row,
     calendar,
     enrollment,
@@ -14,10 +17,6 @@ from helpers import (  # type: ignore[import-not-found]
     score,
     student,
 )
-
-from streams.rules.config import RuleConfig
-from streams.rules.engine import InMemoryStores, RuleEngine
-from streams.sis.events import ChangeEvent
 
 NS = "uri://ksde.org/Assessment/Assessment.xml"
 LEVEL = "uri://ed-fi.org/AssessmentReportingMethodDescriptor#Achievement/proficiency level"
@@ -55,8 +54,8 @@ def test_identifier_references_and_fixed_values() -> None:
 
 def test_administration_date_falls_back_to_test_start_then_default() -> None:
     test = ev("sis.tests", "c", assessment_row(start="2024-03-05"))
-    assert body_after([*base(), test, ev("sis.test_scores", "c", score(date=None))])["administrationDate"] == (
-        "2024-03-05T00:00:00Z")
+    body = body_after([*base(), test, ev("sis.test_scores", "c", score(date=None))])
+    assert body is not None and body["administrationDate"] == "2024-03-05T00:00:00Z"
     cfg = RuleConfig(default_administration_date=RuleConfig().default_administration_date)
     no_start = ev("sis.tests", "c", assessment_row(start=None))
     body = body_after([*base(start="2023-07-01"), no_start, ev("sis.test_scores", "c", score(date=None))], cfg)

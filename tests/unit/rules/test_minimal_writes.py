@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from helpers import assessment_row, calendar, enrollment, ev, school, score, student  # type: ignore[import-not-found]
-
 from streams.rules.config import RuleConfig
 from streams.rules.engine import InMemoryStores, RuleEngine
+from tests.unit.rules.helpers import assessment_row, calendar, enrollment, ev, school, score, student
 
 
 def engine_with_record() -> RuleEngine:

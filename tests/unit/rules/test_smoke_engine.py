@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from helpers import base_district, ev, score  # type: ignore[import-not-found]
-
 from streams.rules.config import RuleConfig
 from streams.rules.engine import InMemoryStores, RuleEngine
+from tests.unit.rules.helpers import base_district, ev, score
 
 
 def test_post_then_put_then_delete() -> None:
@@ -13,6 +12,7 @@ def test_post_then_put_then_delete() -> None:
     out = engine.on_change(ev("sis.test_scores", "c", score()))
     assert [c.action for c in out.commands] == ["POST"]
     body = out.commands[0].payload
+    assert body is not None
     assert body["studentAssessmentIdentifier"] == "Math_00000001_2024"
     assert body["reportedSchoolReference"] == {"schoolId": 101}
     out = engine.on_change(ev("sis.test_scores", "u", score(scale="260"), before=score()))

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from helpers import assessment_row, calendar, enrollment, ev, school, score, student  # type: ignore[import-not-found]
 
 from streams.rules.config import RuleConfig
 from streams.rules.engine import InMemoryStores, Outcome, RuleEngine
 from streams.sis.events import ChangeEvent
+from tests.unit.rules.helpers import assessment_row, calendar, enrollment, ev, school, score, student
 
 
 def run(events: list[ChangeEvent], cfg: RuleConfig | None = None) -> tuple[RuleEngine, list[Outcome]]:
@@ -84,8 +84,8 @@ def test_service_type_priority_chooses_the_school() -> None:
     both = [enrollment(100, cal=10, service="S"), enrollment(101, cal=20, service="P"),
             enrollment(102, cal=10, service="N")]
     _, outs = run([*district(enrollments=both), ev("sis.test_scores", "c", score())])
-    [cmd] = outs[-1].commands
-    assert cmd.payload["reportedSchoolReference"] == {"schoolId": 102}  # the P enrollment's school
+    [cmd] = outs[-1].commands  # the P enrollment's school wins
+    assert cmd.payload is not None and cmd.payload["reportedSchoolReference"] == {"schoolId": 102}
 
 
 def test_exclusions_filter_before_priority() -> None:
@@ -93,7 +93,7 @@ def test_exclusions_filter_before_priority() -> None:
     both = [enrollment(100, cal=10, service="S"), enrollment(101, cal=20, service="P", stateExclude=True)]
     _, outs = run([*district(enrollments=both), ev("sis.test_scores", "c", score())])
     [cmd] = outs[-1].commands
-    assert cmd.payload["reportedSchoolReference"] == {"schoolId": 101}
+    assert cmd.payload is not None and cmd.payload["reportedSchoolReference"] == {"schoolId": 101}
 
 
 def test_one_record_per_student_assessment() -> None:
