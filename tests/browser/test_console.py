@@ -56,6 +56,37 @@ def wait_for(check: Any, timeout: float = 60) -> None:
         time.sleep(0.5)
 
 
+def says(page: Any, text: str) -> None:
+    """The page's main part says `text`, once the navigation a click started has loaded: Playwright's click
+    does not wait for the page a form submission leads to, so reading the page at once can read the old one."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("main")).to_contain_text(text, timeout=20_000)
+
+
+def submit(page: Any, selector: str) -> None:
+    """Click a button that submits a form and wait until the page it leads to has loaded."""
+    with page.expect_navigation(timeout=20_000):
+        page.click(selector)
+
+
+def open_until(page: Any, url: str, text: str, timeout: float = 60) -> None:
+    """Open `url` again until its main part says `text` (state the worker applies after a Kafka round
+    trip). A navigation still under way when the next starts is not a failure: it is tried again."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            page.goto(url, wait_until="load")
+            if text in page.inner_text("main"):
+                return
+        except Error:
+            pass
+        assert time.monotonic() < deadline, f"{url} never said {text!r}"
+        time.sleep(0.5)
+
+
 def test_console_in_chromium(browser: Any, tmp_path: Path) -> None:
     events = build(tmp_path / "events.jsonl")
     config = tmp_path / "config.yaml"
@@ -99,9 +130,11 @@ def test_console_in_chromium(browser: Any, tmp_path: Path) -> None:
 
         # the error log: groups, then one Ed-Fi rejection opened
         page.click("text=Error log")
-        assert "data-validation-failed" in page.inner_text("main") and "bad_json" in page.inner_text("main")
+        page.wait_for_url("**/console/errors")
+        says(page, "data-validation-failed")
+        says(page, "bad_json")
         page.select_option("#f-cause", "data-validation-failed")
-        page.click("text=Filter")
+        submit(page, "text=Filter")
         first = page.locator("tbody tr").filter(has=page.locator("input[name=ids]")).first
         first.locator("summary").click()
         raw = first.locator("pre").inner_text()
@@ -113,11 +146,11 @@ def test_console_in_chromium(browser: Any, tmp_path: Path) -> None:
         stack.emulator_thread.call(lambda: stack.emulator.add_descriptor("AssessmentPeriodDescriptor", PERIOD))
         before = len(stack.emulator.records())
         first.locator("input[name=ids]").check()
-        page.click("button[value=retry]")
-        assert "Retry 1 dead letter" in page.inner_text("main")
+        submit(page, "button[value=retry]")
+        says(page, "Retry 1 dead letter")
         page.screenshot(path=str(out / "confirm-retry.png"))
-        page.click("button.danger")
-        assert "Re-sent 1 dead letters" in page.inner_text("main")
+        submit(page, "button.danger")
+        says(page, "Re-sent 1 dead letters")
         stack.wait_idle()
         wait_for(lambda: len(stack.emulator.records()) == before + 1)
         page.goto(base + "/console/errors")
@@ -125,12 +158,14 @@ def test_console_in_chromium(browser: Any, tmp_path: Path) -> None:
 
         # archive a whole group (the three unreadable inputs)
         group = page.locator("tr", has_text="bad_json").first
-        group.locator("button", has_text="Archive group").click()
-        assert "Archive 3 dead letters" in page.inner_text("main")
-        page.click("button.danger")
-        assert "Archived 3 dead letters" in page.inner_text("main")
+        with page.expect_navigation(timeout=20_000):
+            group.locator("button", has_text="Archive group").click()
+        says(page, "Archive 3 dead letters")
+        submit(page, "button.danger")
+        says(page, "Archived 3 dead letters")
         assert "bad_json" not in page.locator("table").first.inner_text()
         page.click("text=Archived letters")  # out of the log, still findable
+        page.wait_for_url("**/console/errors?archived=1")
         archived = page.inner_text("main")
         assert archived.count("bad_json") >= 3 and "data-validation-failed" in archived
 
@@ -138,13 +173,14 @@ def test_console_in_chromium(browser: Any, tmp_path: Path) -> None:
         page.click("text=Why?")
         page.select_option("#kind", "stateID")
         page.fill("#value", "00000004")
-        page.click("form[action='/console/why'] button")
-        assert "marked Exclude" in page.inner_text("main")
+        submit(page, "form[action='/console/why'] button")
+        says(page, "marked Exclude")
         page.screenshot(path=str(out / "why.png"), full_page=True)
 
         # the resync preview: the real dry-run plan, computed by the worker
         page.click("text=Resync preview")
-        page.click("text=Preview the resync")
+        submit(page, "text=Preview the resync")
+        says(page, "ODS records in scope")
         text = page.inner_text("main")
         assert "ODS records in scope" in text and "edfi-stream resync" in text, text
         page.screenshot(path=str(out / "resync-preview.png"), full_page=True)
@@ -152,14 +188,15 @@ def test_console_in_chromium(browser: Any, tmp_path: Path) -> None:
         # the toggle, through its confirmation
         page.goto(base + "/console/")
         page.click("text=Turn studentAssessments off")
-        page.click("button.danger")
-        wait_for(lambda: page.reload() is not None and "studentAssessments is off" in page.inner_text("main"))
+        submit(page, "button.danger")
+        open_until(page, base + "/console/", "studentAssessments is off")
         page.click("text=Turn studentAssessments on")
-        page.click("button.danger")
+        submit(page, "button.danger")
         # its history, read back from edfi.control; the audit trail says who did what
-        wait_for(lambda: page.reload() is not None and "turned on" in page.inner_text("main"))
+        open_until(page, page.url, "turned on")
         assert "turned off" in page.inner_text("main")
         page.click("text=Audit trail")
+        page.wait_for_url("**/console/audit")
         trail = page.inner_text("main")
         operator = env["EDFI_STREAM_WEB_OPERATOR_USER"]
         for action, what in (("retry", "the group data-validation-failed"), ("archive", "the group bad_json"),
@@ -197,8 +234,8 @@ def test_console_in_chromium(browser: Any, tmp_path: Path) -> None:
         viewer.goto(base + "/console/why")
         viewer.select_option("#kind", "stateID")
         viewer.fill("#value", "00000004")
-        viewer.click("form[action='/console/why'] button")
-        assert "marked Exclude" in viewer.inner_text("main")
+        submit(viewer, "form[action='/console/why'] button")
+        says(viewer, "marked Exclude")
         viewer.goto(base + "/console/errors")
         assert viewer.locator("input[name=ids]").count() == 0 and "Archive group" not in viewer.content()
         csrf = viewer.locator("input[name=csrf]").first.get_attribute("value")
