@@ -7,12 +7,13 @@ are thin wiring in their own modules and are attached by :func:`agents.worker.bu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import faust
 
 from agents.deadletter import DeadLetters
-from agents.fixups import seek_start
+from agents.fixups import gap_check, seek_start
 from agents.fixups.fetch_wait import set_fetch_max_wait_ms
 from agents.topics import (
     CONTROL_TOPIC,
@@ -21,6 +22,7 @@ from agents.topics import (
     WRITE_COMMANDS,
 )
 from agents.wire import Wire
+from streams.broker.admin import record_offsets
 from streams.config import KafkaSettings, Settings
 from streams.kafka import clients, tansu
 from streams.topics import IDENTITY_TABLE, REFERENCE_TABLE, SENT_TABLE, STUDENTS_TABLE
@@ -54,6 +56,8 @@ class FaustParts:
 def create_app(settings: Settings) -> FaustParts:
     kafka = settings.kafka
     seek_start.install()  # a partition never committed (or committed at 0) is sought to its log start
+    # Faust records a gap in a partition's offsets only where the broker holds no record
+    gap_check.install(partial(record_offsets, clients.admin_config(kafka)))
     fetch_wait = tansu.fetch_max_wait_ms(kafka)
     if fetch_wait is not None:
         set_fetch_max_wait_ms(fetch_wait)

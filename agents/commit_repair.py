@@ -84,6 +84,12 @@ def hole(acks: PartitionAcks) -> tuple[int, int] | None:
         if acks.queued or not seen:
             return None
         first, last = (committed if committed is not None else 0), max(seen)
+        if acks.position is not None:
+            # Faust's read offset is the last offset read, except right after a seek, when it is the offset
+            # sought to (the next one): a partition sought to its end, whose position is its committed
+            # offset, has handed out no record past the commit (seen on Apache Kafka as a "hole" of one
+            # offset past the end of a partition, read again and marked absent every 20 s forever)
+            last = min(last, acks.position - 1)
         if last < first:
             return None
     if any(first <= offset <= last for offset in acks.in_flight):

@@ -26,7 +26,8 @@ The fixes:
 * :mod:`agents.fixups.topic_metadata`: a metadata refresh of a plain aiokafka consumer;
 * :mod:`agents.fixups.seek_start`: a partition never committed is sought to its log start after a drop;
 * :mod:`agents.fixups.held_acks`: the events an agent works on stay unacknowledged until its body is done;
-* :mod:`agents.fixups.head_gap`: commits wait at one missing record at the committed offset (commit repair).
+* :mod:`agents.fixups.head_gap`: commits wait at one missing record at the committed offset (commit repair);
+* :mod:`agents.fixups.gap_check`: a gap in a partition's offsets is recorded only where the broker holds no record.
 """
 
 from __future__ import annotations
@@ -42,4 +43,5 @@ FIXES = (
     "seek_start",
     "held_acks",
     "head_gap",
+    "gap_check",
 )

@@ -23,8 +23,8 @@ Faust: ``faust.streams.Stream.take_events`` and ``Stream._py_aiter`` (``finally:
 Seen with: faust-streaming 0.15.3.
 
 Remove when: Faust acknowledges an event only once the body asked for the next one (not in a ``finally``
-that also runs when the generator is closed). The proof: ``tests/unit/agents/test_held_acks.py``'s
-``test_faust_acknowledges_a_batch_whose_body_was_cancelled`` fails (Faust fixed), then this module and its
+that also runs when the generator is closed). The proof: ``tests/integration/test_held_acks.py``'s
+``test_faust_commits_what_a_stopped_agent_never_finished`` fails (Faust fixed), then this module and its
 callers in agents/ingest.py, agents/join.py and agents/egress.py can go.
 """
 

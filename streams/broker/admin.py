@@ -114,6 +114,36 @@ def exact_end_offsets(config: Config, topics: Iterable[str], timeout: float = 15
         consumer.close()
 
 
+def record_offsets(config: Config, topic: str, partition: int, first: int, last: int,
+                   timeout: float = 10.0) -> set[int] | None:
+    """The offsets in ``[first, last]`` of one partition that hold a record, as a ``read_uncommitted``
+    consumer reads them (a transaction marker, or a record compacted away or deleted, holds none); None when
+    the partition could not be read that far within ``timeout``. Used by agents/fixups/gap_check.py."""
+    consumer = Consumer({**_cfg(config), "group.id": "edfi-stream-gap-check", "enable.auto.commit": False,
+                         "enable.partition.eof": True, "fetch.wait.max.ms": 10, "auto.offset.reset": "earliest",
+                         "isolation.level": "read_uncommitted"})
+    try:
+        consumer.assign([TopicPartition(topic, partition, first)])
+        found: set[int] = set()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = consumer.poll(0.2)
+            if msg is None:
+                continue
+            error = msg.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    return found  # nothing past the end: every offset up to it was read
+                return None
+            offset = int(msg.offset() or 0)
+            if offset > last:
+                return found
+            found.add(offset)
+        return None
+    finally:
+        consumer.close()
+
+
 _COORDINATOR_MOVING = (KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
                        KafkaError.COORDINATOR_NOT_AVAILABLE)
 

@@ -9,16 +9,20 @@ from typing import Any
 
 import faust
 import pytest
+from faust.transport.consumer import Consumer as FaustConsumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from agents.app import create_app
+from agents.fixups import gap_check
 from streams.config import load_settings
 from streams.errors import ConfigurationError
 
 
 def test_the_bounds_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    # create_app installs the fetch-wait fix (a module swap): undone after the test
+    # create_app installs the fetch-wait fix (a module swap) and the gap check: undone after the test
     monkeypatch.setattr(faust_aiokafka, "aiokafka", faust_aiokafka.aiokafka)
+    monkeypatch.setattr(FaustConsumer, "_add_gap", FaustConsumer._add_gap)
+    monkeypatch.setattr(gap_check, "_reader", gap_check._reader)
     default = load_settings(None, environ={})
     assert (default.worker.batch_max_events, default.worker.batch_max_wait_ms) == (500, 10)
     settings = load_settings(None, environ={"EDFI_STREAM_WORKER__BATCH_MAX_EVENTS": "64",

@@ -27,6 +27,8 @@ def test_a_partition_with_nothing_acknowledged_and_nothing_queued_is_a_hole() ->
     assert hole(PartitionAcks(2, None, position=4)) == (2, 3)  # all its records went in the dropped fetch
     assert hole(PartitionAcks(None, None, position=2)) == (0, 1)  # never committed: read again from the start
     assert hole(PartitionAcks(4, None, position=4)) is None  # everything committed
+    # right after a seek to its end Faust's read offset is the offset sought to, not a record read
+    assert hole(PartitionAcks(2, 2, position=2)) is None
     assert hole(PartitionAcks(2, None)) is None  # no position known yet
     assert hole(PartitionAcks(1, 3, position=4)) == (1, 3)  # read, dropped, and nothing waits in a buffer
     assert hole(PartitionAcks(1, 3, position=4, queued=True)) is None  # a buffer holds records: may be these

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from faust.exceptions import ConsumerNotStarted, NotReady
 from faust.streams import current_event
+from faust.transport.consumer import Consumer as FaustConsumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
 
@@ -37,6 +38,7 @@ from agents.fixups import (
     changelog_metadata,
     commit_holes,
     fetch_wait,
+    gap_check,
     group_offsets,
     head_gap,
     seek_start,
@@ -53,8 +55,11 @@ TOPIC = INPUT_TOPICS[0]
 
 @pytest.fixture
 async def parts(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FaustParts]:
-    # create_app installs the fetch-wait fix (a module swap): undone after the test
+    # create_app installs the fetch-wait fix (a module swap) and the gap check (with a reader of the settings'
+    # broker): undone after the test
     monkeypatch.setattr(faust_aiokafka, "aiokafka", faust_aiokafka.aiokafka)
+    monkeypatch.setattr(FaustConsumer, "_add_gap", FaustConsumer._add_gap)
+    monkeypatch.setattr(gap_check, "_reader", gap_check._reader)
     built = create_app(load_settings(None, environ={}))
     yield built
     built.app.consumer.close()
@@ -187,6 +192,17 @@ async def test_the_head_gap_hold_reads_faust_s_own_commit_bookkeeping(parts: Fau
     assert head_gap.installed() and consumer._new_offset(tp) is None  # Faust's own method, with the fix
     head_gap.mark_absent(consumer, tp, 20)
     assert not head_gap.waits_at_head(consumer, tp) and consumer._new_offset(tp) == 23
+
+
+async def test_the_gap_check_reads_faust_s_committed_offset_and_records_through_faust_s_own_add_gap(
+        parts: FaustParts, monkeypatch: pytest.MonkeyPatch) -> None:
+    consumer: Any = parts.app.consumer
+    assert gap_check.installed()  # create_app installs it
+    tp = TP(TOPIC, 1)
+    consumer._committed_offset[tp] = 20  # test only: as after a commit
+    monkeypatch.setattr(gap_check, "_reader", lambda topic, partition, first, last: {22, 23, 30})
+    await consumer._add_gap(tp, 20, 30)  # Faust's fetch loop: read offset 19, message 30 in hand
+    assert sorted((i.begin, i.end) for i in consumer._gap[tp]) == [(21, 22), (24, 30)]
 
 
 def test_every_fix_opens_with_its_symptom_faust_function_versions_and_removal_proof() -> None:
