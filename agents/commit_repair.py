@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.fixups import commit_holes, head_gap, stream_buffers
+from agents.fixups import commit_holes, gap_check, head_gap, stream_buffers
 
 log = logging.getLogger(__name__)
 
@@ -206,9 +206,15 @@ async def repair_once(consumer: Any, watch: HoleWatch, acking: Callable[[str], b
                       queued: Callable[[str], bool], on_repair: Callable[[str], None],
                       buffered: Callable[[], Iterable[Any]] = list,
                       settle: Callable[[Any, Iterable[Any]], Awaitable[None]] | None = None,
-                      positions: Callable[[Any, Iterable[Any]], Awaitable[Mapping[Any, int | None]]] = client_positions
+                      positions: Callable[[Any, Iterable[Any]], Awaitable[Mapping[Any, int | None]]] = client_positions,
+                      records: Callable[[str, int, int, int], Awaitable[set[int] | None]] = gap_check.broker_offsets,
                       ) -> dict[Any, tuple[int, int]]:
-    """One look at the assigned partitions; reads the holes that are due again. Returns them."""
+    """One look at the assigned partitions; reads the holes that are due again. Returns them.
+
+    A hole of one offset is committed past only when it holds no record: said so by the broker
+    (``records``: at once), or, when the broker cannot be read, still missing after one reading again. One
+    the broker holds a record at is read again however often it is missing (a record dropped by the fetch
+    loop, not an empty offset: committing past it would lose it)."""
     if committing(consumer):
         return {}  # this look would see the commit's own bookkeeping; the watch keeps what it saw before
     acks = partition_acks(consumer, acking, queued, buffered())
@@ -225,8 +231,11 @@ async def repair_once(consumer: Any, watch: HoleWatch, acking: Callable[[str], b
         return due
     for tp, found in list(due.items()):
         first, last = found
-        if first == last and watch.read_again.get(tp) == found:
-            # read again once already and still missing: no record there, so Faust may commit past it
+        present = await records(tp.topic, tp.partition, first, first) if first == last else None
+        absent = present is not None and first not in present
+        unknown_twice = present is None and watch.read_again.get(tp) == found
+        if first == last and (absent or unknown_twice):
+            # no record there (the broker says so, or read again once already and still missing)
             log.warning("offset %d of %s/%d holds no record (a transaction marker, or compacted away): "
                         "committing past it", first, tp.topic, tp.partition)
             head_gap.mark_absent(consumer, tp, first)

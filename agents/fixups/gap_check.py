@@ -97,6 +97,21 @@ async def add_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
         await _ORIGINAL_ADD_GAP(self, tp, start, end)
 
 
+async def broker_offsets(topic: str, partition: int, first: int, last: int) -> set[int] | None:
+    """The offsets in ``[first, last]`` of the partition that hold a record, read from the broker by the
+    installed reader; None when none is installed or the read failed (the caller then cannot tell). Also
+    asked by the commit repair before it commits past an offset (agents/commit_repair.py)."""
+    reader = _reader
+    if reader is None:
+        return None
+    try:
+        return await asyncio.get_running_loop().run_in_executor(None, reader, topic, partition, first, last)
+    except Exception as exc:
+        log.warning("could not read offsets %d-%d of %s/%d (%s)", first, last, topic, partition,
+                    type(exc).__name__)
+        return None
+
+
 def install(reader: Reader) -> None:
     """Idempotent: every Faust consumer of this process checks a gap with ``reader`` before recording it."""
     global _reader

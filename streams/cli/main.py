@@ -126,14 +126,15 @@ def demo(
         from streams.demo.postgres_demo import run_postgres_demo
 
         try:
-            shown = run_postgres_demo(echo=typer.echo)
+            with interrupt_on_termination():
+                shown = run_postgres_demo(echo=typer.echo)
         except KeyboardInterrupt:
             typer.echo("stopped")
             raise typer.Exit(130) from None
         raise typer.Exit(1 if shown < 0 else 0)
 
     try:
-        with interrupt_on_termination():  # SIGTERM and SIGHUP stop every child as Ctrl-C does
+        with interrupt_on_termination():  # SIGINT, SIGTERM, SIGHUP: stop every child; later ones ignored
             result = run_demo(serve=serve, echo=typer.echo, broker="kafka" if broker == "kafka" else "tansu")
     except KeyboardInterrupt:
         typer.echo("stopped")

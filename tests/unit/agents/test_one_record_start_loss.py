@@ -88,7 +88,7 @@ async def test_a_missing_record_is_read_again_then_an_absent_one_is_committed_pa
 
     async def look() -> dict[Any, tuple[int, int]]:
         return await repair_once(consumer, watch, lambda t: True, lambda t: False, lambda t: None,
-                                 settle=_settled)
+                                 settle=_settled, records=_unreadable)
 
     assert await look() == {}  # seen, not due yet
     now[0] = 16
@@ -103,6 +103,45 @@ async def test_a_missing_record_is_read_again_then_an_absent_one_is_committed_pa
     assert consumer.seeks == [{TOPIC_PARTITION: 150}]
     assert consumer._gap[TOPIC_PARTITION].at(150)  # ...recorded as no record, so Faust commits past it
     assert "holds no record" in caplog.text
+
+
+async def _unreadable(topic: str, partition: int, first: int, last: int) -> set[int] | None:
+    return None  # the broker cannot be asked: the repair judges by reading again
+
+
+def _broker(holding: set[int]) -> Any:
+    async def records(topic: str, partition: int, first: int, last: int) -> set[int] | None:
+        return {o for o in holding if first <= o <= last}
+    return records
+
+
+async def test_an_offset_the_broker_holds_a_record_at_is_never_committed_past() -> None:
+    """A record the fetch loop dropped twice is still a record: the repair keeps reading it again."""
+    now = [0.0]
+    watch = HoleWatch(hold_seconds=15, clock=lambda: now[0])
+    consumer = _Consumer(150, [151, 152, 153], read=153)
+    for look in range(1, 4):
+        now[0] = 16.0 * look
+        await repair_once(consumer, watch, lambda t: True, lambda t: False, lambda t: None,
+                          settle=_settled, records=_broker({150}))
+        now[0] += 1
+        await repair_once(consumer, watch, lambda t: True, lambda t: False, lambda t: None,
+                          settle=_settled, records=_broker({150}))
+    assert not consumer._gap[TOPIC_PARTITION].at(150)
+    assert consumer.seeks and all(seek == {TOPIC_PARTITION: 150} for seek in consumer.seeks)
+
+
+async def test_an_offset_the_broker_holds_no_record_at_is_committed_past_at_once() -> None:
+    now = [0.0]
+    watch = HoleWatch(hold_seconds=15, clock=lambda: now[0])
+    consumer = _Consumer(150, [151, 152, 153], read=153)
+    assert await repair_once(consumer, watch, lambda t: True, lambda t: False, lambda t: None,
+                             settle=_settled, records=_broker(set())) == {}
+    now[0] = 16
+    assert await repair_once(consumer, watch, lambda t: True, lambda t: False, lambda t: None,
+                             settle=_settled, records=_broker({149, 151})) == {}
+    assert consumer.seeks == []  # no reading again needed: the broker says 150 is empty
+    assert consumer._gap[TOPIC_PARTITION].at(150)
 
 
 def test_a_never_committed_partition_is_read_again_from_its_first_record_not_taken() -> None:
