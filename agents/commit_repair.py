@@ -231,11 +231,7 @@ async def repair_once(consumer: Any, watch: HoleWatch, acking: Callable[[str], b
         return due
     for tp, found in list(due.items()):
         first, last = found
-        present = await records(tp.topic, tp.partition, first, first) if first == last else None
-        absent = present is not None and first not in present
-        unknown_twice = present is None and watch.read_again.get(tp) == found
-        if first == last and (absent or unknown_twice):
-            # no record there (the broker says so, or read again once already and still missing)
+        if first == last and await _holds_no_record(tp, first, watch.read_again.get(tp) == found, records):
             log.warning("offset %d of %s/%d holds no record (a transaction marker, or compacted away): "
                         "committing past it", first, tp.topic, tp.partition)
             head_gap.mark_absent(consumer, tp, first)
@@ -260,6 +256,14 @@ async def repair_once(consumer: Any, watch: HoleWatch, acking: Callable[[str], b
         assigned = set(consumer.assignment())
         consumer.resume_partitions([tp for tp in due if tp in assigned])
     return due
+
+
+async def _holds_no_record(tp: TopicPartition, offset: int, read_again_already: bool,
+                           records: Callable[[str, int, int, int], Awaitable[set[int] | None]]) -> bool:
+    """Whether a one-offset hole holds no record: the broker says so, or, when it cannot be read, the
+    offset is still missing after the partition was read again once."""
+    present = await records(tp.topic, tp.partition, offset, offset)
+    return read_again_already if present is None else offset not in present
 
 
 async def read_offsets_settled(consumer: Any, tps: Iterable[Any], quiet_seconds: float = 1.0,

@@ -77,16 +77,9 @@ async def add_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
     first = max(offset_from, committed + 1) if committed is not None else offset_from  # as Faust does
     if first > offset_to:
         return
-    loop = asyncio.get_running_loop()
-    try:
-        present = await loop.run_in_executor(None, reader, tp.topic, tp.partition, first, offset_to)
-    except Exception as exc:  # any failure: record nothing, the commits wait
-        log.warning("could not read offsets %d-%d of %s/%d to check a gap (%s): none recorded",
-                    first, offset_to, tp.topic, tp.partition, type(exc).__name__)
-        return
-    if present is None:
-        log.warning("could not read offsets %d-%d of %s/%d to check a gap in time: none recorded",
-                    first, offset_to, tp.topic, tp.partition)
+    present = await broker_offsets(tp.topic, tp.partition, first, offset_to)
+    if present is None:  # unreadable: record nothing, the commits wait
+        log.warning("offsets %d-%d of %s/%d unread: no gap recorded", first, offset_to, tp.topic, tp.partition)
         return
     held = sorted(offset for offset in present if first <= offset < offset_to)
     if held:
@@ -99,14 +92,15 @@ async def add_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
 
 async def broker_offsets(topic: str, partition: int, first: int, last: int) -> set[int] | None:
     """The offsets in ``[first, last]`` of the partition that hold a record, read from the broker by the
-    installed reader; None when none is installed or the read failed (the caller then cannot tell). Also
-    asked by the commit repair before it commits past an offset (agents/commit_repair.py)."""
+    installed reader (off the event loop); None when none is installed, the read failed or did not end in time
+    (the caller then cannot tell). Asked by :func:`add_gap` and by the commit repair before it commits past an
+    offset (agents/commit_repair.py)."""
     reader = _reader
     if reader is None:
         return None
     try:
         return await asyncio.get_running_loop().run_in_executor(None, reader, topic, partition, first, last)
-    except Exception as exc:
+    except Exception as exc:  # any failure: unknown
         log.warning("could not read offsets %d-%d of %s/%d (%s)", first, last, topic, partition,
                     type(exc).__name__)
         return None

@@ -122,25 +122,23 @@ def demo(
         raise typer.BadParameter("--source must be 'sample' or 'postgres'")
     if broker not in ("tansu", "kafka"):
         raise typer.BadParameter("--broker must be tansu or kafka")
-    if source == "postgres":
-        from streams.demo.postgres_demo import run_postgres_demo
 
-        try:
-            with interrupt_on_termination():
-                shown = run_postgres_demo(echo=typer.echo)
-        except KeyboardInterrupt:
-            typer.echo("stopped")
-            raise typer.Exit(130) from None
-        raise typer.Exit(1 if shown < 0 else 0)
+    def run() -> int:
+        if source == "postgres":
+            from streams.demo.postgres_demo import run_postgres_demo
+
+            return 1 if run_postgres_demo(echo=typer.echo) < 0 else 0
+        result = run_demo(serve=serve, echo=typer.echo, broker="kafka" if broker == "kafka" else "tansu")
+        return 1 if result.matches_simulate is False else 0
 
     try:
         with interrupt_on_termination():  # SIGINT, SIGTERM, SIGHUP: stop every child; later ones ignored
-            result = run_demo(serve=serve, echo=typer.echo, broker="kafka" if broker == "kafka" else "tansu")
+            code = run()
     except KeyboardInterrupt:
         typer.echo("stopped")
         raise typer.Exit(130) from None
-    if result.matches_simulate is False:
-        raise typer.Exit(1)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

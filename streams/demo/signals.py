@@ -19,13 +19,11 @@ from collections.abc import Iterator
 from types import FrameType
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-_received: list[int] = []
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     for sig in SIGNALS:  # once: the process is stopping
         signal.signal(sig, signal.SIG_IGN)
-    _received.append(signum)
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
@@ -33,11 +31,10 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def interrupt_on_termination(signals: tuple[signal.Signals, ...] = SIGNALS) -> Iterator[None]:
     """Inside the block the given signals raise KeyboardInterrupt in the main thread. After one did, they stay
     ignored (see the module docstring); otherwise the previous handlers come back when the block ends."""
-    before = len(_received)
     previous = {sig: signal.signal(sig, _interrupt) for sig in signals}
     try:
         yield
     finally:
-        if len(_received) == before:
-            for sig, handler in previous.items():
+        for sig, handler in previous.items():
+            if signal.getsignal(sig) is _interrupt:  # no signal came (one sets them all to SIG_IGN)
                 signal.signal(sig, handler)

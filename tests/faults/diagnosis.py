@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from streams.demo.run import comparable
 from streams.demo.stack import LocalStack
 from tests.faults.support import canonical
 
@@ -59,7 +60,7 @@ def lost_records(stack: LocalStack, expected: list[dict[str, Any]], actual: list
     """Lines naming up to ``limit`` records the run lost, each with what differs from the ODS's record of the
     same studentAssessmentIdentifier and the worker's explanation."""
     missing = Counter(map(canonical, expected)) - Counter(map(canonical, actual))
-    in_ods = {r.get("studentAssessmentIdentifier"): json.loads(canonical(r)) for r in actual}
+    in_ods = {r.get("studentAssessmentIdentifier"): comparable(r) for r in actual}
     by_state = person_ids(events_file)
     out = [f"lost {sum(missing.values())} records; the first {min(limit, len(missing))}:"]
     for text in list(missing)[:limit]:

@@ -33,14 +33,6 @@ def rebalances(stack: LocalStack, *logs: Path) -> int:
     return sum(text.count("Setting newly assigned partitions") for text in texts)
 
 
-def second_worker(stack: LocalStack) -> tuple[ChildProcess, Path]:
-    """A second worker in the stack's group (its own web port and data directory) and its log."""
-    env = {**stack.env, "EDFI_STREAM_WORKER__WEB_PORT": str(free_port()),
-           "EDFI_STREAM_WORKER__DATA_DIR": str(stack.workdir / "data-second")}
-    log = stack.workdir / "worker-second.log"
-    return ChildProcess("worker-second", worker_command(), env, log), log
-
-
 def finish(run: FaultRun, stack: LocalStack, capsys: pytest.CaptureFixture[str], **extra: int) -> None:
     run.wait_idle(stack, 300)
     result = run.result(stack)
@@ -79,7 +71,10 @@ def test_two_workers_one_sigkilled(tmp_path: Path, capsys: pytest.CaptureFixture
     lines = run.lines
     with run.stack(partitions=4, broker="kafka") as stack:
         stack.wait_ready()
-        second, second_log = second_worker(stack)
+        env = {**stack.env, "EDFI_STREAM_WORKER__WEB_PORT": str(free_port()),
+               "EDFI_STREAM_WORKER__DATA_DIR": str(stack.workdir / "data-second")}
+        second_log = stack.workdir / "worker-second.log"
+        second = ChildProcess("worker-second", worker_command(), env, second_log)
         try:
             time.sleep(6)  # the group rebalances onto both workers
             stack.produce_raw(records)
