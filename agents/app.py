@@ -6,7 +6,7 @@ are thin wiring in their own modules and are attached by :func:`agents.worker.bu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -15,6 +15,7 @@ import faust
 from agents.deadletter import DeadLetters
 from agents.fixups import gap_check, seek_start
 from agents.fixups.fetch_wait import set_fetch_max_wait_ms
+from agents.ownership import OwnershipFence, attach_fence
 from agents.topics import (
     CONTROL_TOPIC,
     DEAD_LETTERS,
@@ -51,6 +52,7 @@ class FaustParts:
     max_value_bytes: int       # worker.maxValueBytes: no internal record or table value is larger
     batch_max_events: int = 500         # worker.batchMaxEvents: the most records a hop takes at a time
     batch_max_wait_seconds: float = 0.01  # worker.batchMaxWaitMs / 1000: when a batch closes, if not full
+    fence: OwnershipFence = field(default_factory=OwnershipFence)  # one partition, one worker at a time
 
 
 def create_app(settings: Settings) -> FaustParts:
@@ -124,6 +126,10 @@ def create_app(settings: Settings) -> FaustParts:
                          help="studentAssessmentIdentifier -> ODS id and last acknowledged payload hash")
 
     wire = Wire(kafka.value_format)
+    # a rebalance waits for the batches and writes under way (at most edfi.drainTimeoutSeconds), and what a
+    # partition given away still holds is left to its new owner (agents/ownership.py)
+    fence = OwnershipFence(settings.edfi.drain_timeout_seconds)
+    attach_fence(app, fence)
     return FaustParts(
         app=app, inputs=inputs, control=control, student_events=student_events,
         write_commands=write_commands, dead_letters=dead_letters,
@@ -138,4 +144,5 @@ def create_app(settings: Settings) -> FaustParts:
         max_value_bytes=settings.worker.max_value_bytes,
         batch_max_events=settings.worker.batch_max_events,
         batch_max_wait_seconds=settings.worker.batch_max_wait_ms / 1000,
+        fence=fence,
     )

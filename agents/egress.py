@@ -13,6 +13,8 @@ import logging
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
+from faust.types import TP
+
 from agents import table_values
 from agents.app import FaustParts
 from agents.control import ControlState
@@ -20,6 +22,7 @@ from agents.egress_service import EgressService
 from agents.egress_step import EgressStep
 from agents.fixups import changelog_metadata
 from agents.fixups.held_acks import held
+from agents.ownership import TopicFence
 from agents.topics import WRITE_COMMANDS
 from streams.edfi.identity import IdentityEntry
 from streams.observability import metrics
@@ -73,8 +76,10 @@ def attach_egress(parts: FaustParts, control: ControlState, service: EgressServi
             value=None, key=cmd.key.encode(),
         ), key=cmd.key)
 
-    built = service.build(TableIdentityMap(parts.identity), on_dead_letter)
+    fence = TopicFence(parts.fence, WRITE_COMMANDS, TP)  # no write while a rebalance moves partitions
+    built = service.build(TableIdentityMap(parts.identity), on_dead_letter, fence)
     step = EgressStep(parts.letters, control, built)  # the per-record step (agents/egress_step.py)
+    fence.on_lost(step.forget)
 
     @app.agent(parts.write_commands, name="edfi-stream.egress")
     async def egress(stream: Any) -> None:

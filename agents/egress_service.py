@@ -22,7 +22,7 @@ import mode
 
 from streams.config import EdfiSettings
 from streams.edfi.client import EdfiClient
-from streams.edfi.dispatcher import DeadLetterHook, EgressDispatcher
+from streams.edfi.dispatcher import DeadLetterHook, EgressDispatcher, SendFence
 from streams.edfi.factory import build_dispatcher
 from streams.edfi.identity import IdentityMap
 
@@ -39,11 +39,14 @@ class EgressService(mode.Service):
         self.drained: bool | None = None
         super().__init__(**kwargs)
 
-    def build(self, identity: IdentityMap, on_dead_letter: DeadLetterHook) -> EgressDispatcher:
-        """Create the client and the dispatcher (once; the egress wiring calls this with the worker's tables)."""
+    def build(self, identity: IdentityMap, on_dead_letter: DeadLetterHook, fence: SendFence | None = None
+              ) -> EgressDispatcher:
+        """Create the client and the dispatcher (once; the egress wiring calls this with the worker's tables
+        and its partition ownership, agents/ownership.py)."""
         if self.dispatcher is None:
             self.dispatcher, self.client = build_dispatcher(
-                self.edfi_settings, identity, on_dead_letter, transport=self.transport, credentials=self.credentials)
+                self.edfi_settings, identity, on_dead_letter, transport=self.transport, credentials=self.credentials,
+                fence=fence)
         return self.dispatcher
 
     async def check_token(self) -> bool:

@@ -29,6 +29,10 @@ class Dispatcher(Protocol):
 
     def committable(self) -> dict[int, int]: ...
 
+    def owns(self, partition: int) -> bool: ...
+
+    def forget(self, partitions: set[int]) -> None: ...
+
 
 class PendingAcks:
     """Input events waiting for the dispatcher to finish their writes, acked in offset order."""
@@ -49,6 +53,11 @@ class PendingAcks:
                 event.ack()
                 done += 1
         return done
+
+    def forget(self, partitions: set[int]) -> int:
+        """Drop the events of partitions given away, unacknowledged (their new owner reads them again); how
+        many."""
+        return sum(len(self._pending.pop(partition, ())) for partition in partitions)
 
     def __len__(self) -> int:
         return sum(len(q) for q in self._pending.values())
@@ -90,6 +99,9 @@ class EgressStep:
         stay unacknowledged until the ODS answered it, so it holds one more reference (``incref``, Faust's
         own reference count of a message) that :class:`PendingAcks` gives back when it is committable."""
         message = event.message
+        if not self.dispatcher.owns(message.partition):
+            message.incref()  # given away by a rebalance: never acknowledged here (agents/ownership.py)
+            return True
         cmd = await self.command_of(message)
         if cmd is None:
             return False
@@ -97,6 +109,12 @@ class EgressStep:
         self.pending.add(message.partition, message.offset, event)
         await self.dispatcher.submit(cmd, (message.partition, message.offset))
         return True
+
+    def forget(self, partitions: set[int]) -> None:
+        """A rebalance gave ``partitions`` away: their waiting events and offsets are dropped, never
+        acknowledged (agents/ownership.py)."""
+        self.pending.forget(partitions)
+        self.dispatcher.forget(partitions)
 
     def settle(self) -> int:
         """Acknowledge the events whose writes the dispatcher reports committable; how many."""

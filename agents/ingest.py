@@ -144,7 +144,8 @@ def attach_ingest(parts: FaustParts, topic_map: TopicMap = DEFAULT_TOPICS, decod
         # the batch was acknowledged and the owner tables written (agents/ingest_batch.py); it flushes the
         # producer (the owner tables' changelogs) before it commits them
         async for events in stream.take_events(parts.batch_max_events, within=parts.batch_max_wait_seconds):
-            async with held(events):  # a batch stopped half-way is not acknowledged
-                await step.run(events)
+            # a batch stopped half-way is not acknowledged; none starts while a rebalance moves partitions
+            async with held(events), parts.fence.batch(events) as kept:
+                await step.run(kept)
 
     return ingest

@@ -235,8 +235,9 @@ def attach_join(parts: FaustParts, cfg: RuleConfig, control: ControlState,
         # Faust acknowledges a batch's events once this body asks for the next batch; the batch settles
         # (sends acknowledged, tables written, events acknowledged) before that (agents/join_batch.py)
         async for events in stream.take_events(parts.batch_max_events, within=parts.batch_max_wait_seconds):
-            async with held(events), batch.lock:  # a batch stopped half-way is not acknowledged
-                await process_batch(list(events))
+            # a batch stopped half-way is not acknowledged; none starts while a rebalance moves partitions
+            async with held(events), parts.fence.batch(events) as kept, batch.lock:
+                await process_batch(kept)
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]
     async def on_rebalance(sender: Any, **kwargs: Any) -> None:

@@ -11,6 +11,9 @@
   retries keeps the chain blocked and is retried with backoff until it succeeds.
 * Credentials refused, or every write forbidden: the :class:`streams.edfi.auth_pause.AuthGate` pauses; the
   writes wait (slot given back, chain blocked) instead of being dead-lettered, and resume together.
+* Rebalance: with a :class:`SendFence` (agents/ownership.py) every send waits while the worker's partitions
+  are being reassigned, and the writes of a partition given away end without a send (:class:`PartitionLost`;
+  the new owner repeats them from the committed offset); :meth:`forget` drops that partition's offsets.
 * :meth:`committable` gives, per partition, the highest offset such that every command at or below it is
   acknowledged, unchanged or dead-lettered: a crash at any moment loses nothing, and a replay is an
   idempotent upsert.
@@ -22,7 +25,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Any, Protocol
 
 from streams.edfi.auth_pause import AuthGate, PauseReason
 from streams.edfi.concurrency import AdaptiveLimit, SlotGate
@@ -38,13 +42,29 @@ ResultHook = Callable[[WriteCommand, SendResult], None]
 log = logging.getLogger(__name__)
 
 
+class PartitionLost(Exception):
+    """The write's input partition was given to another worker by a rebalance: the write ends unsent (or, on
+    the wire when it happened, unrecorded) and its offset is never acknowledged here; the new owner repeats it
+    from the committed offset. Control flow, not an error: never dead-lettered."""
+
+
+class SendFence(Protocol):
+    """What the dispatcher needs of the worker's partition ownership (agents/ownership.py: TopicFence)."""
+
+    def owns(self, partition: int) -> bool: ...
+
+    def sending(self, partition: int) -> AbstractAsyncContextManager[None]: ...
+
+
+
 class EgressDispatcher:
     def __init__(self, sender: WriteSender, max_in_flight: int = 16, park_horizon_seconds: float = 3600.0,
                  park_retry_seconds: float = 30.0, on_dead_letter: DeadLetterHook | None = None,
                  on_result: ResultHook | None = None, clock: Callable[[], float] = time.monotonic,
                  outage_policy: RetryPolicy | None = None, limit: AdaptiveLimit | None = None,
-                 gate: AuthGate | None = None) -> None:
+                 gate: AuthGate | None = None, fence: SendFence | None = None) -> None:
         self.sender = sender
+        self.fence = fence
         self.limit = limit or AdaptiveLimit(max_in_flight, max_in_flight, max_in_flight)
         self.park_horizon = park_horizon_seconds
         self.park_retry = park_retry_seconds
@@ -60,6 +80,17 @@ class EgressDispatcher:
         self.in_flight = 0
         self.parked_count = 0
         self.results: dict[str, int] = {}
+        self.handed_over = 0  # writes left to another worker by a rebalance (PartitionLost)
+
+    def owns(self, partition: int) -> bool:
+        """Whether this worker owns the input partition (always, without a fence)."""
+        return self.fence is None or self.fence.owns(partition)
+
+    def forget(self, partitions: set[int]) -> None:
+        """Drop the offsets of partitions given away (their writes end with :class:`PartitionLost`)."""
+        for partition in partitions:
+            self._pending.pop(partition, None)
+            self._seen.pop(partition, None)
 
     async def submit(self, cmd: WriteCommand, position: tuple[int, int]) -> None:
         await self._slots.acquire()
@@ -74,27 +105,33 @@ class EgressDispatcher:
     async def _run(self, cmd: WriteCommand, position: tuple[int, int], previous: asyncio.Task[None] | None
                    ) -> None:
         holding = True
-        cancelled = False
+        unfinished = False
         try:
             if previous is not None:
                 await asyncio.gather(previous, return_exceptions=True)
-            result, holding = await self._deliver(cmd)
+            result, holding = await self._deliver(cmd, position[0])
             self.results[result.outcome] = self.results.get(result.outcome, 0) + 1
             self._on_result(cmd, result)
+        except PartitionLost as lost:
+            unfinished = True  # the new owner repeats it; its offset is not ours to acknowledge
+            holding = False  # _deliver gave its slot back
+            self.handed_over += 1
+            log.debug("a %s of partition %s left to its new owner", cmd.action, lost)
         except asyncio.CancelledError:
-            cancelled = True  # cut off (shutdown): not done, so its offset must never become committable
+            unfinished = True  # cut off (shutdown): not done, so its offset must never become committable
             raise
         finally:
             self.in_flight -= 1
-            if not cancelled:
-                self._pending[position[0]].discard(position[1])
+            if not unfinished:
+                self._pending.get(position[0], set()).discard(position[1])
             if holding:
                 self._slots.release()
             if self._chains.get(cmd.key) is asyncio.current_task():
                 del self._chains[cmd.key]
 
-    async def _deliver(self, cmd: WriteCommand) -> tuple[SendResult, bool]:
-        """Send until the command is acknowledged or dead-lettered; returns (result, holds a slot)."""
+    async def _deliver(self, cmd: WriteCommand, partition: int) -> tuple[SendResult, bool]:
+        """Send until the command is acknowledged or dead-lettered; returns (result, holds a slot). Raises
+        :class:`PartitionLost` (its slot given back) when a rebalance gave the partition away."""
         first_parked: float | None = None
         outage_attempt = 0
         holding = True
@@ -109,7 +146,12 @@ class EgressDispatcher:
                 holding = True
             successes_before = self.gate.successes
             try:
-                result = await self.sender.send(cmd)
+                async with self.fence.sending(partition) if self.fence is not None else nullcontext():
+                    result = await self.sender.send(cmd)
+            except PartitionLost:
+                if holding:
+                    self._slots.release()
+                raise
             except RetryableError as exc:
                 outage_attempt += 1
                 await asyncio.sleep(self._outage.delay(outage_attempt, exc.retry_after))

@@ -11,7 +11,7 @@ from streams.edfi.aiohttp_transport import AiohttpTransport
 from streams.edfi.auth_pause import AuthGate
 from streams.edfi.client import EdfiClient, RequestHook, tls_verification
 from streams.edfi.concurrency import AdaptiveLimit
-from streams.edfi.dispatcher import DeadLetterHook, EgressDispatcher
+from streams.edfi.dispatcher import DeadLetterHook, EgressDispatcher, SendFence
 from streams.edfi.identity import IdentityMap
 from streams.edfi.pacing import RatePacer
 from streams.edfi.sender import SendResult, WriteSender
@@ -76,11 +76,13 @@ def _on_result(cmd: WriteCommand, result: SendResult) -> None:
 
 def build_dispatcher(settings: EdfiSettings, identity: IdentityMap, on_dead_letter: DeadLetterHook,
                      *, transport: httpx.AsyncBaseTransport | None = None,
-                     credentials: tuple[str, str] | None = None) -> tuple[EgressDispatcher, EdfiClient]:
+                     credentials: tuple[str, str] | None = None, fence: SendFence | None = None
+                     ) -> tuple[EgressDispatcher, EdfiClient]:
     limit = build_limit(settings)
     sender, client = build_sender(settings, transport=transport, credentials=credentials, identity=identity,
                                   limit=limit)
     gate = AuthGate(settings.auth_probe_seconds, settings.forbidden_pause_after)
     dispatcher = EgressDispatcher(sender, settings.max_in_flight, settings.park_horizon_seconds,
-                                  settings.park_retry_seconds, on_dead_letter, _on_result, limit=limit, gate=gate)
+                                  settings.park_retry_seconds, on_dead_letter, _on_result, limit=limit, gate=gate,
+                                  fence=fence)
     return dispatcher, client

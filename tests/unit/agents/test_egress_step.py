@@ -49,6 +49,12 @@ class Dispatcher:
     def committable(self) -> dict[int, int]:
         return self.done
 
+    def owns(self, partition: int) -> bool:
+        return True
+
+    def forget(self, partitions: set[int]) -> None:
+        raise AssertionError("no rebalance here")
+
 
 class Topic:
     def __init__(self) -> None:
