@@ -29,11 +29,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from streams.edfi.dispatcher import PartitionLost
+from streams.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -174,8 +176,15 @@ class TopicFence:
         self._fence.on_lost(lost_here)
 
 
+def count_handed_over(lost: set[Any]) -> None:
+    """``edfi_stream_partitions_handed_over_total{topic}`` for the partitions given away at an assignment."""
+    for topic, count in Counter(tp.topic for tp in lost).items():
+        metrics.record_partitions_handed_over(topic, count)
+
+
 def attach_fence(app: Any, fence: OwnershipFence) -> None:
-    """Drive ``fence`` by Faust's public rebalance signals (awaited inside the rebalance)."""
+    """Drive ``fence`` by Faust's public rebalance signals (awaited inside the rebalance); count hand-overs."""
+    fence.on_lost(count_handed_over)
 
     @app.on_partitions_revoked.connect  # type: ignore[untyped-decorator]
     async def close_fence(sender: Any, revoked: set[Any], **kwargs: Any) -> None:

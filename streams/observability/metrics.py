@@ -131,6 +131,9 @@ class Metrics:
         self.commit_repairs = counter("edfi_stream_commit_repairs_total", "Partitions read again from their "
                                       "committed offset because skipped, unacknowledged messages blocked their "
                                       "commits (agents/commit_repair.py)", "topic")
+        self.partitions_handed_over = counter("edfi_stream_partitions_handed_over_total", "Partitions given to "
+                                              "another worker at a rebalance, after this worker stopped its "
+                                              "batches and writes for them (agents/ownership.py)", "topic")
         self.resync_actions = counter("edfi_stream_resync_actions_total",
                                       "Resync actions by action (post, put, delete, forget)", "action")
 
@@ -212,6 +215,11 @@ def record_token_refresh(outcome: str) -> None:
 def record_commit_repair(topic: str) -> None:
     """``topic`` is one of the worker's own subscribed topics (a fixed set)."""
     metrics_.commit_repairs.labels(topic).inc()
+
+
+def record_partitions_handed_over(topic: str, count: int) -> None:
+    """``topic`` is one of the worker's own subscribed topics (a fixed set)."""
+    metrics_.partitions_handed_over.labels(topic).inc(count)
 
 
 def set_parked(count: int) -> None:

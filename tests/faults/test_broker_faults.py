@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from agents.topics import WRITE_COMMANDS
 from streams.broker.apache import ApacheKafka
 from streams.demo.emulator_thread import free_port
+from streams.demo.metrics_scrape import by_label
 from streams.demo.processes import ChildProcess, worker_command
 from streams.demo.stack import LocalStack
 from streams.emulator.faults import FaultSettings
@@ -129,6 +131,8 @@ def test_second_worker_joins_while_the_first_writes(tmp_path: Path, capsys: pyte
             assert "Setting newly assigned partitions" in second_log.read_text(errors="replace"), \
                 "the second worker never got work"
             assert handovers(stack) >= 1, "the first worker handed no partition over"
+            handed_over = by_label(stack.metrics(), "edfi_stream_partitions_handed_over_total", "topic")
+            assert handed_over.get(WRITE_COMMANDS, 0) >= 1, handed_over  # on its /metrics too
         finally:
             second.stop()
 

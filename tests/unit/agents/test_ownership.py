@@ -13,11 +13,12 @@ from faust.types import TP
 from agents.control import ControlState
 from agents.deadletter import DeadLetters
 from agents.egress_step import EgressStep
-from agents.ownership import OwnershipFence, TopicFence
+from agents.ownership import OwnershipFence, TopicFence, count_handed_over
 from agents.topics import WRITE_COMMANDS
 from agents.wire import Wire, command_to_record
 from streams.edfi.dispatcher import EgressDispatcher, PartitionLost
 from streams.edfi.sender import SendResult
+from streams.observability import metrics
 from streams.writes import WriteCommand
 from tests.unit.edfi.commands_factory import command
 
@@ -215,3 +216,14 @@ async def test_sending_raises_before_the_send_for_a_partition_not_owned() -> Non
     with pytest.raises(PartitionLost):
         async with fence.sending(TP(WRITE_COMMANDS, 1)):
             raise AssertionError("no send for a partition not owned")
+
+
+def test_partitions_handed_over_are_counted_by_topic() -> None:
+    with metrics.use_registry() as m:
+        fence = OwnershipFence()
+        fence.on_lost(count_handed_over)
+        fence.assigned({TP(WRITE_COMMANDS, 0), TP(WRITE_COMMANDS, 1), TP("scores", 0), TP("scores", 1)})
+        fence.assigned({TP(WRITE_COMMANDS, 0)})
+        assert m.registry.get_sample_value("edfi_stream_partitions_handed_over_total",
+                                           {"topic": WRITE_COMMANDS}) == 1
+        assert m.registry.get_sample_value("edfi_stream_partitions_handed_over_total", {"topic": "scores"}) == 2
