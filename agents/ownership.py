@@ -55,14 +55,8 @@ class OwnershipFence:
         self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._on_lost: list[LostHook] = []
-        self.rebalances = 0
-        self.partitions_handed_over = 0
+        self._on_lost: list[LostHook] = []  # the hand-overs are counted by one of them (count_handed_over)
         self.events_left = 0  # events of partitions given away, left unacknowledged for their new owner
-
-    @property
-    def is_open(self) -> bool:
-        return self._open.is_set()
 
     @property
     def busy(self) -> int:
@@ -124,7 +118,6 @@ class OwnershipFence:
         """Close the fence and wait (at most ``bound_seconds``) for the batches and writes under way; True
         when they all finished."""
         self._open.clear()
-        self.rebalances += 1
         if self._busy == 0:
             return True
         started = self._clock()
@@ -144,7 +137,6 @@ class OwnershipFence:
         lost = set() if self._owned is None else self._owned - now
         self._owned = now
         if lost:
-            self.partitions_handed_over += len(lost)
             log.info("rebalance: %d partitions handed over to other workers; their records are left to them",
                      len(lost))
             for hook in self._on_lost:

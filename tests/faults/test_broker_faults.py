@@ -31,16 +31,20 @@ pytestmark = [pytest.mark.faults, pytest.mark.integration]
 SEED = int(os.environ.get("EDFI_FAULT_SEED", "7015"))
 
 
+def logged(stack: LocalStack, text: str, *logs: Path) -> int:
+    """How often the workers' logs say ``text``."""
+    paths = [stack.workdir / "worker.log", *logs]
+    return sum(path.read_text(errors="replace").count(text) for path in paths)
+
+
 def rebalances(stack: LocalStack, *logs: Path) -> int:
     """Completed rebalances the workers logged (aiokafka logs each assignment a member takes)."""
-    texts = [(stack.workdir / "worker.log").read_text(errors="replace")] + [p.read_text(errors="replace") for p in logs]
-    return sum(text.count("Setting newly assigned partitions") for text in texts)
+    return logged(stack, "Setting newly assigned partitions", *logs)
 
 
 def handovers(stack: LocalStack, *logs: Path) -> int:
     """Rebalances that took partitions from a worker while it was working (agents/ownership.py logs each)."""
-    texts = [(stack.workdir / "worker.log").read_text(errors="replace")] + [p.read_text(errors="replace") for p in logs]
-    return sum(text.count("partitions handed over to other workers") for text in texts)
+    return logged(stack, "partitions handed over to other workers", *logs)
 
 
 def second_worker(stack: LocalStack) -> tuple[ChildProcess, Path]:
